@@ -1,0 +1,225 @@
+//! The runtime's one error type, and [`PluginError`], a ready-made error type for interfaces.
+
+use std::fmt;
+
+pub use tonic::{Code, Status};
+
+/// Everything that can go wrong while serving or launching a plugin, or calling one.
+///
+/// Where go-plugin has an error text that users search for, the message uses the same words.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The plugin command could not be started at all.
+    #[error("failed to start plugin command {command:?}: {source}")]
+    Spawn {
+        /// The command line that was run.
+        command: String,
+        /// Why the operating system refused.
+        source: std::io::Error,
+    },
+
+    /// The first line the plugin printed was not a go-plugin handshake.
+    ///
+    /// The message is go-plugin's own: `Unrecognized remote plugin message: …` followed by the
+    /// diagnostics block.
+    #[error("Unrecognized remote plugin message: {line}\n{diagnostics}")]
+    UnrecognizedMessage {
+        /// The line as read (trimmed).
+        line: String,
+        /// The explanatory block go-plugin prints after it.
+        diagnostics: String,
+    },
+
+    /// The plugin printed no handshake within the start timeout.
+    #[error("timeout while waiting for plugin to start")]
+    StartTimeout,
+
+    /// The plugin process ended before it printed a handshake.
+    #[error("plugin exited before we could connect")]
+    ExitedBeforeConnect,
+
+    /// The handshake line was recognised but one of its fields is wrong.
+    #[error("{0}")]
+    Handshake(String),
+
+    /// The plugin answered with an app protocol version the host did not offer.
+    #[error("incompatible API version with plugin. Plugin version: {plugin}, Client versions: {client:?}")]
+    IncompatibleVersion {
+        /// The version the plugin chose.
+        plugin: u32,
+        /// The versions the host offered.
+        client: Vec<u32>,
+    },
+
+    /// Connecting to the plugin's socket failed.
+    #[error("failed to connect to plugin at {address}: {source}")]
+    Connect {
+        /// `unix:/path` or `tcp:host:port`.
+        address: String,
+        /// What the transport said.
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+
+    /// The plugin process has exited; the call could not complete.
+    #[error("plugin exited{}", exit_suffix(.status))]
+    PluginExited {
+        /// How it ended, when known (for example `exit status: 2` or `signal: 9 (SIGKILL)`).
+        status: Option<String>,
+    },
+
+    /// The remote side answered a call with an error status.
+    #[error("{}", status_text(.0))]
+    Rpc(Status),
+
+    /// The host asked to dispense an interface the plugin's negotiated version does not offer.
+    #[error("unknown plugin type: {0}")]
+    UnknownPlugin(String),
+
+    /// Serving failed on the plugin side (listener, socket, configuration).
+    #[error("{0}")]
+    Serve(String),
+
+    /// An operating-system error with what was being attempted.
+    #[error("{context}: {source}")]
+    Io {
+        /// What the runtime was doing.
+        context: String,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+}
+
+fn exit_suffix(status: &Option<String>) -> String {
+    match status {
+        Some(s) => format!(" ({s})"),
+        None => String::new(),
+    }
+}
+
+fn status_text(status: &Status) -> String {
+    if status.message().is_empty() {
+        format!("plugin call failed: {:?}", status.code())
+    } else {
+        format!("plugin call failed: {:?}: {}", status.code(), status.message())
+    }
+}
+
+impl Error {
+    pub(crate) fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+        Error::Io {
+            context: context.into(),
+            source,
+        }
+    }
+}
+
+/// A ready-made error type for plugin interfaces: a gRPC status code and a message.
+///
+/// It converts from the runtime's [`Error`] (so a generated client can report transport failures
+/// through it) and to and from [`Status`] (so an implementation's error reaches the caller with
+/// its code and message).
+///
+/// ```
+/// use plugin_runtime::{Code, PluginError};
+///
+/// let err = PluginError::not_found("no such key: hello");
+/// assert_eq!(err.code(), Code::NotFound);
+/// assert_eq!(err.to_string(), "no such key: hello");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PluginError {
+    code: Code,
+    message: String,
+}
+
+impl PluginError {
+    /// An error with code `Unknown`, which is what go-plugin's Go plugins send for a plain `error`.
+    pub fn new(message: impl Into<String>) -> Self {
+        Self::with_code(Code::Unknown, message)
+    }
+
+    /// An error with the given gRPC code.
+    pub fn with_code(code: Code, message: impl Into<String>) -> Self {
+        PluginError {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// `NotFound`: the thing asked for does not exist.
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::with_code(Code::NotFound, message)
+    }
+
+    /// `InvalidArgument`: the caller sent something the implementation cannot accept.
+    pub fn invalid_argument(message: impl Into<String>) -> Self {
+        Self::with_code(Code::InvalidArgument, message)
+    }
+
+    /// `Internal`: the implementation failed.
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::with_code(Code::Internal, message)
+    }
+
+    /// `Unavailable`: the plugin could not be reached or has exited.
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        Self::with_code(Code::Unavailable, message)
+    }
+
+    /// The gRPC code.
+    pub fn code(&self) -> Code {
+        self.code
+    }
+
+    /// The message, as the implementation wrote it.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Display for PluginError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for PluginError {}
+
+impl From<Error> for PluginError {
+    fn from(err: Error) -> Self {
+        match err {
+            Error::Rpc(status) => PluginError::from(status),
+            Error::PluginExited { .. } | Error::Connect { .. } => {
+                PluginError::unavailable(err.to_string())
+            }
+            other => PluginError::new(other.to_string()),
+        }
+    }
+}
+
+impl From<Status> for PluginError {
+    fn from(status: Status) -> Self {
+        PluginError::with_code(status.code(), status.message())
+    }
+}
+
+impl From<PluginError> for Status {
+    fn from(err: PluginError) -> Self {
+        Status::new(err.code, err.message)
+    }
+}
+
+impl From<std::io::Error> for PluginError {
+    fn from(err: std::io::Error) -> Self {
+        let code = match err.kind() {
+            std::io::ErrorKind::NotFound => Code::NotFound,
+            std::io::ErrorKind::PermissionDenied => Code::PermissionDenied,
+            std::io::ErrorKind::InvalidInput | std::io::ErrorKind::InvalidData => {
+                Code::InvalidArgument
+            }
+            _ => Code::Internal,
+        };
+        PluginError::with_code(code, err.to_string())
+    }
+}

@@ -1,0 +1,78 @@
+//! Watching a plugin process end: every clone sees the same exit, at most once, without locks.
+
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+/// How long a failed call waits for the process exit to be noticed before it reports the raw
+/// transport error instead.
+pub(crate) const RESET_GRACE: Duration = Duration::from_millis(500);
+
+/// The receiving side: whether (and how) the plugin process has exited.
+#[derive(Clone, Debug)]
+pub(crate) struct ExitWatch {
+    rx: watch::Receiver<Option<Exit>>,
+}
+
+/// The sending side, held by the task that reaps the process.
+#[derive(Debug)]
+pub(crate) struct ExitNotifier {
+    tx: watch::Sender<Option<Exit>>,
+}
+
+/// How the process ended, as text (`exit status: 0`, `signal: 9 (SIGKILL)`), when known.
+#[derive(Clone, Debug)]
+pub(crate) struct Exit {
+    pub(crate) status: Option<String>,
+}
+
+pub(crate) fn channel() -> (ExitNotifier, ExitWatch) {
+    let (tx, rx) = watch::channel(None);
+    (ExitNotifier { tx }, ExitWatch { rx })
+}
+
+impl ExitNotifier {
+    pub(crate) fn exited(&self, status: Option<String>) {
+        self.tx.send_replace(Some(Exit { status }));
+    }
+}
+
+impl Drop for ExitNotifier {
+    fn drop(&mut self) {
+        // A reaper that goes away without reporting still means the process is gone to us.
+        self.tx.send_if_modified(|exit| {
+            if exit.is_none() {
+                *exit = Some(Exit { status: None });
+                true
+            } else {
+                false
+            }
+        });
+    }
+}
+
+impl ExitWatch {
+    /// `Some(status)` once the process has exited.
+    pub(crate) fn status(&self) -> Option<Option<String>> {
+        self.rx.borrow().as_ref().map(|exit| exit.status.clone())
+    }
+
+    /// Whether the process has exited.
+    pub(crate) fn has_exited(&self) -> bool {
+        self.rx.borrow().is_some()
+    }
+
+    /// Waits until the process exits.
+    pub(crate) async fn wait(&self) -> Option<String> {
+        let mut rx = self.rx.clone();
+        match rx.wait_for(Option::is_some).await {
+            Ok(exit) => exit.as_ref().and_then(|exit| exit.status.clone()),
+            Err(_) => None,
+        }
+    }
+
+    /// Waits at most `limit` for the process to exit; `Some(status)` if it did.
+    pub(crate) async fn wait_for(&self, limit: Duration) -> Option<Option<String>> {
+        tokio::time::timeout(limit, self.wait()).await.ok()
+    }
+}

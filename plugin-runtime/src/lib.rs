@@ -1,0 +1,34 @@
+//! Serve and launch [HashiCorp go-plugin](https://github.com/hashicorp/go-plugin) compatible
+//! gRPC plugins whose interface is an ordinary Rust trait.
+#![doc = include_str!("../../README.md")]
+
+mod error;
+mod exit;
+mod interface;
+
+pub use error::{Code, Error, PluginError, Status};
+pub use interface::{Connection, PluginInterface, PluginServer};
+pub use plugin_macros::plugin_interface;
+
+/// The largest message either side accepts or sends: go-plugin's hosts use `math.MaxInt32`.
+pub const MAX_MESSAGE_SIZE: usize = i32::MAX as usize;
+
+/// What generated code uses. Not a public API: it changes without notice.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::interface::{BoxFuture, serve_unary, serve_unimplemented};
+    pub use http;
+    pub use prost;
+    pub use tonic;
+    pub use tonic::body::Body;
+    pub use tonic::server::NamedService;
+    pub use tower::Service;
+
+    /// Converts an implementation's error into the status sent to the caller.
+    pub fn into_status<E>(error: E) -> tonic::Status
+    where
+        tonic::Status: From<E>,
+    {
+        tonic::Status::from(error)
+    }
+}
