@@ -1,9 +1,193 @@
 //! `#[plugin_interface]`: turns a plain Rust trait into a go-plugin gRPC interface.
+//!
+//! Use it through `plugin_runtime::plugin_interface`; this crate is an implementation detail of
+//! `plugin-runtime`.
+//!
+//! The macro reads the trait (`parse`) into a model of the service (`model`), checks the rules
+//! that span methods (`check`), and generates code from the model alone (`codegen`).
+
+mod check;
+mod codegen;
+mod errors;
+mod model;
+mod names;
+mod parse;
+mod types;
 
 use proc_macro::TokenStream;
 
-/// Placeholder until the macro lands.
+/// Turns a trait of `async fn`s into a go-plugin gRPC interface, without a `.proto` file.
+///
+/// ```
+/// use plugin_runtime::{PluginError, plugin_interface};
+///
+/// /// A key-value store, wire-compatible with go-plugin's `examples/grpc`.
+/// #[plugin_interface(package = "proto", service = "KV")]
+/// pub trait Kv {
+///     /// Reads the value stored under `key`.
+///     async fn get(&self, key: String) -> Result<Vec<u8>, PluginError>;
+///     /// Stores `value` under `key`.
+///     async fn put(&self, key: String, value: Vec<u8>) -> Result<(), PluginError>;
+/// }
+///
+/// struct Memory;
+///
+/// impl Kv for Memory {
+///     async fn get(&self, key: String) -> Result<Vec<u8>, PluginError> {
+///         Err(PluginError::not_found(format!("no such key: {key}")))
+///     }
+///
+///     async fn put(&self, _key: String, _value: Vec<u8>) -> Result<(), PluginError> {
+///         Ok(())
+///     }
+/// }
+///
+/// // In a plugin: serve an implementation.
+/// let server = KvPlugin::server(Memory);
+/// assert_eq!(server.name(), "proto.KV");
+/// // For a Go or Python author: the equivalent .proto.
+/// assert!(KV_PROTO.contains("rpc Get(GetRequest) returns (GetResponse);"));
+/// ```
+///
+/// # What it generates
+///
+/// For a trait `Kv`, next to it and with its visibility:
+///
+/// - the trait itself, each `async fn m(&self, …) -> R` declared as
+///   `fn m(&self, …) -> impl Future<Output = R> + Send` (implementations still write `async fn`);
+/// - `kv_messages`, a module with a prost message per request and response: `GetRequest` holds
+///   the arguments as fields 1, 2, … in order, named as the arguments; `GetResponse` holds the
+///   result as field 1, `value` (no field when the result is `()`);
+/// - `KvClient`, which implements `Kv` by calling the plugin: `KvClient::new(connection)`;
+/// - `KvServer<T>`, a tonic service that routes calls to an implementation `T: Kv`;
+/// - `KvPlugin`, which implements `plugin_runtime::PluginInterface` (what a host dispenses) and
+///   has `KvPlugin::server(implementation)` (what a plugin serves);
+/// - `KV_PROTO`, the equivalent `.proto` text.
+///
+/// The gRPC service is `<package>.<service>`, and each method is the UpperCamelCase of its Rust
+/// name: `/proto.KV/Get` above.
+///
+/// # Arguments
+///
+/// - `package = "…"`: the protobuf package; by default the trait name in snake_case.
+/// - `service = "…"`: the service name; by default the trait name.
+/// - `crate = "…"`: where the runtime is, when the macro cannot tell from `Cargo.toml` (for
+///   example when it is re-exported by another crate): `crate = "::my_sdk::plugin_runtime"`.
+///
+/// # Methods
+///
+/// Each method is `async fn name(&self, arg: T, …) -> Result<U, E>`. `E` must convert from
+/// `plugin_runtime::Error` (so the client can report a failed call) and into `tonic::Status`
+/// (so the server can send it); `plugin_runtime::PluginError` does both and keeps the gRPC code
+/// and message. Arguments and results can be:
+///
+/// | Rust | protobuf |
+/// |------|----------|
+/// | `String`, `Vec<u8>`, `bool` | `string`, `bytes`, `bool` |
+/// | `i32`, `i64`, `u32`, `u64`, `f32`, `f64` | `int32`, `int64`, `uint32`, `uint64`, `float`, `double` |
+/// | `Option<T>` of one of those | `optional T` |
+/// | a struct deriving `prost::Message` (or `Option` of one) | a message field |
+/// | `Vec<T>` of any of the above | `repeated T` |
+/// | `()` (as a result) | nothing |
+///
+/// Types are recognised by how they are written: a type alias is taken for a message struct.
+/// A message struct is referenced by name in the `.proto` text, which says to add its
+/// definition.
+///
+/// Anything else is a compile error that says what to write instead.
+///
+/// # Debugging
+///
+/// Set `PLUGIN_INTERFACE_DEBUG=1` while compiling to print every expansion to stderr, or
+/// `PLUGIN_INTERFACE_DEBUG=Kv` for one trait. Cargo does not rebuild when only the variable
+/// changes: touch the source file.
 #[proc_macro_attribute]
-pub fn plugin_interface(_args: TokenStream, input: TokenStream) -> TokenStream {
-    input
+pub fn plugin_interface(args: TokenStream, input: TokenStream) -> TokenStream {
+    expand(args.into(), input.into()).into()
+}
+
+/// The whole expansion: the generated items, or the trait as written plus every error.
+fn expand(
+    args: proc_macro2::TokenStream,
+    input: proc_macro2::TokenStream,
+) -> proc_macro2::TokenStream {
+    let item: syn::ItemTrait = match syn::parse2(input.clone()) {
+        Ok(item) => item,
+        Err(_) => {
+            let error = syn::Error::new_spanned(
+                &input,
+                "#[plugin_interface] goes on a trait: `pub trait Kv { async fn get(&self, …) -> \
+                 Result<…>; }`",
+            )
+            .to_compile_error();
+            return quote::quote!(#input #error);
+        }
+    };
+    let trait_name = item.ident.to_string();
+    let output = match parse::interface(args, item.clone()) {
+        Ok(interface) => match check::interface(&interface) {
+            Ok(()) => codegen::expand(&interface),
+            Err(error) => codegen::fallback(&item, &error),
+        },
+        Err(error) => codegen::fallback(&item, &error),
+    };
+    debug_print(&trait_name, &output);
+    output
+}
+
+/// Prints the expansion when `PLUGIN_INTERFACE_DEBUG` is `1` or names the trait.
+fn debug_print(trait_name: &str, output: &proc_macro2::TokenStream) {
+    let Ok(wanted) = std::env::var("PLUGIN_INTERFACE_DEBUG") else {
+        return;
+    };
+    if wanted != "1" && wanted != trait_name {
+        return;
+    }
+    let text = match syn::parse2::<syn::File>(output.clone()) {
+        Ok(file) => prettyplease::unparse(&file),
+        Err(_) => output.to_string(),
+    };
+    eprintln!("// #[plugin_interface] expansion of `{trait_name}`:\n{text}");
+}
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+
+    #[test]
+    fn renamed_runtime_is_used_everywhere() {
+        let output = super::expand(
+            quote!(crate = "::renamed"),
+            quote! {
+                pub trait Kv {
+                    async fn get(&self, key: String) -> Result<Vec<u8>, E>;
+                    async fn put(&self, key: String, value: Vec<u8>) -> Result<(), E>;
+                }
+            },
+        )
+        .to_string();
+        assert!(output.contains(":: renamed :: __private"), "{output}");
+        assert!(
+            output.contains("\"::renamed::__private::prost\""),
+            "{output}"
+        );
+        assert!(!output.contains("plugin_runtime"), "{output}");
+        assert!(!output.contains("compile_error"), "{output}");
+    }
+
+    #[test]
+    fn errors_keep_the_trait() {
+        let output = super::expand(
+            quote!(),
+            quote! {
+                pub trait Kv {
+                    fn get(&self) -> Vec<u8>;
+                }
+            },
+        )
+        .to_string();
+        assert!(output.contains("pub trait Kv"), "{output}");
+        assert_eq!(output.matches("compile_error").count(), 2, "{output}");
+        assert!(!output.contains("KvClient"), "{output}");
+    }
 }

@@ -44,10 +44,13 @@ pub enum Error {
     Handshake(String),
 
     /// The plugin answered with an app protocol version the host did not offer.
-    #[error("incompatible API version with plugin. Plugin version: {plugin}, Client versions: {client:?}")]
+    #[error(
+        "incompatible API version with plugin. Plugin version: {plugin}, Client versions: {}",
+        go_list(.client)
+    )]
     IncompatibleVersion {
-        /// The version the plugin chose.
-        plugin: u32,
+        /// The version the plugin chose (any integer a plugin may print).
+        plugin: i64,
         /// The versions the host offered.
         client: Vec<u32>,
     },
@@ -90,6 +93,12 @@ pub enum Error {
     },
 }
 
+/// A list as Go's `%v` prints a slice: `[1 2]`.
+fn go_list(items: &[u32]) -> String {
+    let items: Vec<String> = items.iter().map(u32::to_string).collect();
+    format!("[{}]", items.join(" "))
+}
+
 fn exit_suffix(status: &Option<String>) -> String {
     match status {
         Some(s) => format!(" ({s})"),
@@ -101,7 +110,11 @@ fn status_text(status: &Status) -> String {
     if status.message().is_empty() {
         format!("plugin call failed: {:?}", status.code())
     } else {
-        format!("plugin call failed: {:?}: {}", status.code(), status.message())
+        format!(
+            "plugin call failed: {:?}: {}",
+            status.code(),
+            status.message()
+        )
     }
 }
 

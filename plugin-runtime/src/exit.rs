@@ -65,9 +65,13 @@ impl ExitWatch {
     /// Waits until the process exits.
     pub(crate) async fn wait(&self) -> Option<String> {
         let mut rx = self.rx.clone();
-        match rx.wait_for(Option::is_some).await {
-            Ok(exit) => exit.as_ref().and_then(|exit| exit.status.clone()),
-            Err(_) => None,
+        loop {
+            if let Some(exit) = rx.borrow_and_update().as_ref() {
+                return exit.status.clone();
+            }
+            if rx.changed().await.is_err() {
+                return None;
+            }
         }
     }
 

@@ -8,6 +8,7 @@ use std::convert::Infallible;
 use std::fmt;
 use std::sync::Arc;
 
+use tonic::Status;
 use tonic::body::Body;
 use tonic::server::NamedService;
 use tonic::service::RoutesBuilder;
@@ -46,11 +47,8 @@ impl PluginServer {
     /// Wraps a tonic service.
     pub fn new<S>(service: S) -> Self
     where
-        S: tower::Service<
-                http::Request<Body>,
-                Response = http::Response<Body>,
-                Error = Infallible,
-            > + NamedService
+        S: tower::Service<http::Request<Body>, Response = http::Response<Body>, Error = Infallible>
+            + NamedService
             + Clone
             + Send
             + Sync
@@ -125,10 +123,10 @@ impl Connection {
         Req: prost::Message + Send + Sync + 'static,
         Resp: prost::Message + Default + Send + Sync + 'static,
     {
-        if let Some(exit) = &self.exit {
-            if let Some(status) = exit.status() {
-                return Err(Error::PluginExited { status });
-            }
+        if let Some(exit) = &self.exit
+            && let Some(status) = exit.status()
+        {
+            return Err(Error::PluginExited { status });
         }
         let mut grpc = self.grpc.clone();
         if let Err(err) = grpc.ready().await {
@@ -144,22 +142,19 @@ impl Connection {
 
     /// Turns a failed call into an error that says the plugin exited when that is why it failed.
     async fn failed(&self, status: Status) -> Error {
-        if let Some(exit) = &self.exit {
-            if matches!(
+        // A connection reset usually arrives a moment before the process is reaped.
+        if let Some(exit) = &self.exit
+            && matches!(
                 status.code(),
                 tonic::Code::Unavailable | tonic::Code::Unknown | tonic::Code::Cancelled
-            ) {
-                // A connection reset usually arrives a moment before the process is reaped.
-                if let Some(status) = exit.wait_for(crate::exit::RESET_GRACE).await {
-                    return Error::PluginExited { status };
-                }
-            }
+            )
+            && let Some(status) = exit.wait_for(crate::exit::RESET_GRACE).await
+        {
+            return Error::PluginExited { status };
         }
         Error::Rpc(status)
     }
 }
-
-use tonic::Status;
 
 /// Serves one unary call: decodes `Req`, runs `handler`, encodes its answer. Used by generated
 /// servers.
@@ -188,7 +183,9 @@ where
             let handler = self.0.take();
             Box::pin(async move {
                 match handler {
-                    Some(handler) => handler(request.into_inner()).await.map(tonic::Response::new),
+                    Some(handler) => handler(request.into_inner())
+                        .await
+                        .map(tonic::Response::new),
                     None => Err(Status::internal("unary handler called twice")),
                 }
             })
@@ -197,8 +194,10 @@ where
 
     Box::pin(async move {
         let codec = tonic_prost::ProstCodec::<Resp, Req>::default();
-        let mut grpc = tonic::server::Grpc::new(codec)
-            .apply_max_message_size_config(Some(crate::MAX_MESSAGE_SIZE), Some(crate::MAX_MESSAGE_SIZE));
+        let mut grpc = tonic::server::Grpc::new(codec).apply_max_message_size_config(
+            Some(crate::MAX_MESSAGE_SIZE),
+            Some(crate::MAX_MESSAGE_SIZE),
+        );
         Ok(grpc.unary(Handler(Some(handler)), request).await)
     })
 }
@@ -212,5 +211,7 @@ pub fn serve_unimplemented(_request: http::Request<Body>) -> BoxFuture {
 /// The future a generated server returns for each call.
 #[doc(hidden)]
 pub type BoxFuture = std::pin::Pin<
-    Box<dyn std::future::Future<Output = Result<http::Response<Body>, Infallible>> + Send + 'static>,
+    Box<
+        dyn std::future::Future<Output = Result<http::Response<Body>, Infallible>> + Send + 'static,
+    >,
 >;

@@ -2,13 +2,27 @@
 //! gRPC plugins whose interface is an ordinary Rust trait.
 #![doc = include_str!("../../README.md")]
 
+mod broker;
+mod client;
+mod controller;
 mod error;
 mod exit;
+mod generated;
+mod handshake;
 mod interface;
+mod listener;
+mod log;
+mod serve;
+mod stdio;
 
+pub use client::{Client, ClientConfig};
 pub use error::{Code, Error, PluginError, Status};
+pub use handshake::HandshakeConfig;
 pub use interface::{Connection, PluginInterface, PluginServer};
+pub use listener::Transport;
+pub use log::{HclogLayer, init_plugin_logging};
 pub use plugin_macros::plugin_interface;
+pub use serve::{ServeConfig, serve};
 
 /// The largest message either side accepts or sends: go-plugin's hosts use `math.MaxInt32`.
 pub const MAX_MESSAGE_SIZE: usize = i32::MAX as usize;
@@ -23,12 +37,4 @@ pub mod __private {
     pub use tonic::body::Body;
     pub use tonic::server::NamedService;
     pub use tower::Service;
-
-    /// Converts an implementation's error into the status sent to the caller.
-    pub fn into_status<E>(error: E) -> tonic::Status
-    where
-        tonic::Status: From<E>,
-    {
-        tonic::Status::from(error)
-    }
 }

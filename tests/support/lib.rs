@@ -1,1 +1,55 @@
-//! Shared helpers for the process-level tests.
+//! What the process-level tests share: the interface of the test plugin and helpers to find and
+//! launch binaries.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use plugin_runtime::{HandshakeConfig, PluginError, plugin_interface};
+
+/// The test plugin's handshake (a cookie of its own, as go-plugin's tests use).
+pub const HANDSHAKE: HandshakeConfig = HandshakeConfig::new(1, "TEST_MAGIC_COOKIE", "test");
+
+/// The environment variable that selects how `test-plugin` behaves (see `plugins/test_plugin.rs`).
+pub const MODE: &str = "TEST_PLUGIN_MODE";
+
+/// Everything the process-level tests make a plugin do.
+#[plugin_interface(package = "plugintest", service = "Tester")]
+pub trait Tester {
+    /// Returns `data` unchanged.
+    async fn echo(&self, data: Vec<u8>) -> Result<Vec<u8>, PluginError>;
+    /// Writes to the plugin's stdout and stderr with `print!`/`eprint!`.
+    async fn print(&self, stdout: String, stderr: String) -> Result<(), PluginError>;
+    /// Emits a `tracing` event at `level` with a field `answer = 42`.
+    async fn log(&self, level: String, message: String) -> Result<(), PluginError>;
+    /// Sleeps, then answers.
+    async fn sleep(&self, millis: u64) -> Result<(), PluginError>;
+    /// Ends the plugin process in the middle of the call.
+    async fn exit(&self, code: i32) -> Result<(), PluginError>;
+    /// Fails with `NotFound` and `message`.
+    async fn fail(&self, message: String) -> Result<(), PluginError>;
+    /// The protocol version whose plugin set answered.
+    async fn version(&self) -> Result<u32, PluginError>;
+    /// The plugin's value of environment variable `name`.
+    async fn env(&self, name: String) -> Result<Option<String>, PluginError>;
+}
+
+/// Cargo's target directory (`CARGO_TARGET_DIR` or `<workspace>/target`).
+pub fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"),
+    }
+}
+
+/// A binary of the `examples` package, built first if it is missing.
+pub fn example_binary(name: &str) -> PathBuf {
+    let path = target_dir().join("debug").join(name);
+    if !path.is_file() {
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "-p", "examples", "--bins"])
+            .status()
+            .expect("cargo build -p examples");
+        assert!(status.success(), "cargo build -p examples failed");
+    }
+    path
+}

@@ -1,1 +1,65 @@
-fn main() {}
+//! A KV plugin that keeps each value in a file `kv_<key>` in its working directory, like
+//! go-plugin's examples/grpc plugins. Started by a host (ours or go-plugin's), never by hand.
+
+use std::process::ExitCode;
+
+use examples::{HANDSHAKE, Kv, KvPlugin};
+use plugin_runtime::{PluginError, ServeConfig, serve};
+
+/// Appended to every stored value, as go-plugin's plugins do, so a reader can tell which plugin
+/// wrote it.
+const SIGNATURE: &[u8] = b"\n\nWritten from plugin-rust";
+
+struct FileKv {
+    /// `KV_PLUGIN_ECHO` set: also print each put to stdout and stderr (for stdio tests).
+    echo: bool,
+}
+
+impl Kv for FileKv {
+    async fn get(&self, key: String) -> Result<Vec<u8>, PluginError> {
+        tracing::debug!(key = %key, "get");
+        match tokio::fs::read(file_name(&key)?).await {
+            Ok(value) => Ok(value),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                Err(PluginError::not_found(format!("no value for key {key:?}")))
+            }
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    async fn put(&self, key: String, value: Vec<u8>) -> Result<(), PluginError> {
+        tracing::info!(key = %key, bytes = value.len(), "put");
+        if self.echo {
+            println!("kv-plugin stdout: put {key}");
+            eprintln!("kv-plugin stderr: put {key}");
+        }
+        let mut stored = value;
+        stored.extend_from_slice(SIGNATURE);
+        tokio::fs::write(file_name(&key)?, stored).await?;
+        Ok(())
+    }
+}
+
+/// Keys become file names, so they must not reach outside the working directory.
+fn file_name(key: &str) -> Result<String, PluginError> {
+    if key.is_empty() || key.contains('/') || key.contains('\0') {
+        return Err(PluginError::invalid_argument(format!(
+            "key {key:?} cannot be used as a file name"
+        )));
+    }
+    Ok(format!("kv_{key}"))
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let kv = FileKv {
+        echo: std::env::var_os("KV_PLUGIN_ECHO").is_some(),
+    };
+    match serve(ServeConfig::new(HANDSHAKE).plugin(KvPlugin::server(kv))).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!(error = %err, "kv-plugin failed");
+            ExitCode::FAILURE
+        }
+    }
+}

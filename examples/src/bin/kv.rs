@@ -1,1 +1,107 @@
-fn main() {}
+//! The KV host, like go-plugin's examples/grpc host: `kv put KEY VALUE`, `kv get KEY`.
+//!
+//! The plugin command comes from `KV_PLUGIN` (run through `sh -c`, as go-plugin's example does)
+//! and defaults to the `kv-plugin` binary beside this one. `kv proto` prints the `.proto` text of
+//! the interface, for writing the plugin in another language. Logs go to stderr; `RUST_LOG`
+//! sets their level (default `warn`).
+
+use std::process::{Command, ExitCode};
+
+use examples::{HANDSHAKE, Kv, KvPlugin};
+use plugin_runtime::{Client, ClientConfig, PluginInterface};
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn")),
+        )
+        .init();
+
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match run(&args).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: &[String]) -> Result<(), String> {
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let operation = match args.as_slice() {
+        ["proto"] => {
+            print!("{}", KvPlugin::PROTO);
+            return Ok(());
+        }
+        ["get", key] => Operation::Get(key),
+        ["put", key, value] => Operation::Put(key, value),
+        [other, ..] if !matches!(*other, "get" | "put") => {
+            return Err(format!("please only use 'get' or 'put', given: {other:?}"));
+        }
+        _ => return Err("usage: kv get KEY | kv put KEY VALUE | kv proto".to_owned()),
+    };
+
+    let config = ClientConfig::new(HANDSHAKE, plugin_command()?)
+        .sync_stdout(tokio::io::stderr())
+        .sync_stderr(tokio::io::stderr());
+    let client = Client::start(config).await.map_err(|err| err.to_string())?;
+    let result = call(&client, operation).await;
+    client.kill().await;
+    result
+}
+
+enum Operation<'a> {
+    Get(&'a str),
+    Put(&'a str, &'a str),
+}
+
+async fn call(client: &Client, operation: Operation<'_>) -> Result<(), String> {
+    let kv = client
+        .dispense::<KvPlugin>()
+        .map_err(|err| err.to_string())?;
+    match operation {
+        Operation::Get(key) => {
+            let value = kv
+                .get(key.to_owned())
+                .await
+                .map_err(|err| err.to_string())?;
+            println!("{}", String::from_utf8_lossy(&value));
+        }
+        Operation::Put(key, value) => {
+            kv.put(key.to_owned(), value.as_bytes().to_vec())
+                .await
+                .map_err(|err| err.to_string())?;
+        }
+    }
+    Ok(())
+}
+
+/// `sh -c "$KV_PLUGIN"`, or the `kv-plugin` beside this binary.
+fn plugin_command() -> Result<Command, String> {
+    let script = match std::env::var("KV_PLUGIN") {
+        Ok(script) if !script.is_empty() => script,
+        _ => {
+            let exe = std::env::current_exe()
+                .map_err(|err| format!("cannot locate the kv binary: {err}"))?;
+            let plugin = exe.with_file_name("kv-plugin");
+            if !plugin.is_file() {
+                return Err(format!(
+                    "no plugin: set KV_PLUGIN or build kv-plugin next to {}",
+                    exe.display()
+                ));
+            }
+            shell_quote(&plugin.to_string_lossy())
+        }
+    };
+    let mut command = Command::new("sh");
+    command.arg("-c").arg(script);
+    Ok(command)
+}
+
+fn shell_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', r"'\''"))
+}

@@ -1,0 +1,96 @@
+//! `KvClient`: implements the trait by calling the plugin.
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+
+use super::{from_wire, local, to_wire};
+use crate::model::{Interface, Method, MethodKind};
+
+/// The client struct, its constructor, and its implementation of the trait.
+pub(super) fn client(interface: &Interface) -> TokenStream {
+    let vis = &interface.item.vis;
+    let krate = &interface.krate;
+    let trait_name = &interface.item.ident;
+    let client = &interface.items.client;
+    let plugin = &interface.items.plugin;
+    let doc = format!(
+        " Calls [`{trait_name}`] on a plugin over gRPC (service `{}`).\n\n\
+         A host gets one by dispensing [`{plugin}`]; [`{client}::new`] builds one on any \
+         connection.",
+        interface.service_name()
+    );
+    let methods = interface.methods.iter().map(|method| match method.kind {
+        MethodKind::Unary => unary(interface, method),
+    });
+    quote! {
+        #[doc = #doc]
+        #[derive(::core::clone::Clone, ::core::fmt::Debug)]
+        #vis struct #client {
+            connection: #krate::Connection,
+        }
+
+        impl #client {
+            /// A client that calls the plugin at the other end of `connection`.
+            #vis fn new(connection: #krate::Connection) -> Self {
+                #client { connection }
+            }
+        }
+
+        impl #trait_name for #client {
+            #(#methods)*
+        }
+    }
+}
+
+/// `async fn get(&self, key: String) -> Result<…> { /* one unary call */ }`.
+fn unary(interface: &Interface, method: &Method) -> TokenStream {
+    let krate = &interface.krate;
+    let messages = &interface.items.messages;
+    let request_type = &method.request;
+    let response_type = &method.response;
+    let path = interface.path(method);
+    let sig = &method.sig;
+    let request = local("request");
+    let response = local("response");
+    let error = local("error");
+
+    // The argument and the field share the user's identifier: `GetRequest { key }`.
+    let fields = method.args.iter().map(|arg| {
+        let field = &arg.field.ident;
+        match to_wire(&arg.field, quote!(#field)) {
+            Some(value) => quote!(#field: #value),
+            None => quote!(#field),
+        }
+    });
+    let (ok_pattern, value) = match &method.output.value {
+        Some(field) => {
+            let ident = &field.ident;
+            (
+                quote!(#response),
+                from_wire(field, quote!(#response.#ident)),
+            )
+        }
+        None => (quote!(_), quote!(())),
+    };
+    let error_type = &method.output.error;
+    // Spanned at `E`, so a missing conversion is reported on the method's error type.
+    let convert = quote_spanned! {error_type.span()=>
+        <#error_type as ::core::convert::From<#krate::Error>>::from(#error)
+    };
+    quote! {
+        #sig {
+            let #request = #messages::#request_type { #(#fields,)* };
+            match #krate::Connection::unary::<#messages::#request_type, #messages::#response_type>(
+                &self.connection,
+                #request,
+                #path,
+            )
+            .await
+            {
+                ::core::result::Result::Ok(#ok_pattern) => ::core::result::Result::Ok(#value),
+                ::core::result::Result::Err(#error) => ::core::result::Result::Err(#convert),
+            }
+        }
+    }
+}

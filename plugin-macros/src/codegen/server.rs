@@ -1,0 +1,142 @@
+//! `KvServer<T>`: a tonic service that routes each call to an implementation of the trait.
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+
+use super::{from_wire, local, respan, to_wire};
+use crate::model::{Interface, Method, MethodKind};
+
+/// The server struct, its constructors, and its `Service` and `NamedService` implementations.
+pub(super) fn server(interface: &Interface) -> TokenStream {
+    let vis = &interface.item.vis;
+    let krate = &interface.krate;
+    let private = quote!(#krate::__private);
+    let trait_name = &interface.item.ident;
+    let server = &interface.items.server;
+    let plugin = &interface.items.plugin;
+    let service_name = interface.service_name();
+    let server_name = server.to_string();
+    let doc = format!(
+        " Serves an implementation of [`{trait_name}`] as the gRPC service `{service_name}`.\n\n\
+         A plugin usually serves it through [`{plugin}::server`]; as a tonic service it can also \
+         be added to any tonic server."
+    );
+    let bounds = quote! {
+        T: #trait_name + ::core::marker::Send + ::core::marker::Sync + 'static
+    };
+    let request = local("request");
+    let routes = interface.methods.iter().map(|method| {
+        let path = interface.path(method);
+        let call = match method.kind {
+            MethodKind::Unary => unary(interface, method),
+        };
+        quote!(#path => #call,)
+    });
+
+    quote! {
+        #[doc = #doc]
+        #vis struct #server<T> {
+            implementation: ::std::sync::Arc<T>,
+        }
+
+        impl<#bounds> #server<T> {
+            /// Serves `implementation`.
+            #vis fn new(implementation: T) -> Self {
+                #server {
+                    implementation: ::std::sync::Arc::new(implementation),
+                }
+            }
+
+            /// Serves an implementation that other code holds too.
+            #vis fn from_arc(implementation: ::std::sync::Arc<T>) -> Self {
+                #server { implementation }
+            }
+        }
+
+        impl<T> ::core::clone::Clone for #server<T> {
+            fn clone(&self) -> Self {
+                #server {
+                    implementation: ::core::clone::Clone::clone(&self.implementation),
+                }
+            }
+        }
+
+        impl<T> ::core::fmt::Debug for #server<T> {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                f.debug_struct(#server_name).finish_non_exhaustive()
+            }
+        }
+
+        impl<#bounds> #private::NamedService for #server<T> {
+            const NAME: &'static str = #service_name;
+        }
+
+        impl<#bounds> #private::Service<#private::http::Request<#private::Body>> for #server<T> {
+            type Response = #private::http::Response<#private::Body>;
+            type Error = ::core::convert::Infallible;
+            type Future = #private::BoxFuture;
+
+            fn poll_ready(
+                &mut self,
+                _cx: &mut ::core::task::Context<'_>,
+            ) -> ::core::task::Poll<::core::result::Result<(), Self::Error>> {
+                ::core::task::Poll::Ready(::core::result::Result::Ok(()))
+            }
+
+            fn call(&mut self, #request: #private::http::Request<#private::Body>) -> Self::Future {
+                match #request.uri().path() {
+                    #(#routes)*
+                    _ => #private::serve_unimplemented(#request),
+                }
+            }
+        }
+    }
+}
+
+/// Decodes the request, calls the implementation, encodes its result or error.
+fn unary(interface: &Interface, method: &Method) -> TokenStream {
+    let krate = &interface.krate;
+    let messages = &interface.items.messages;
+    let trait_name = &interface.item.ident;
+    let ident = &method.ident;
+    let request_type = &method.request;
+    let response_type = &method.response;
+    let request = local("request");
+    let implementation = local("implementation");
+    let value = local("value");
+    let error = local("error");
+
+    let args = method.args.iter().map(|arg| {
+        let field = &arg.field.ident;
+        from_wire(&arg.field, quote!(#request.#field))
+    });
+    let (ok_pattern, response) = match &method.output.value {
+        Some(field) => {
+            let ident = &field.ident;
+            let wire = to_wire(field, quote!(#value)).unwrap_or_else(|| quote!(#value));
+            (
+                quote!(#value),
+                quote!(#messages::#response_type { #ident: #wire }),
+            )
+        }
+        None => (quote!(()), quote!(#messages::#response_type {})),
+    };
+    let error_type = &method.output.error;
+    // Spanned at `E` (the runtime's path too, since rustc reports the bound on `Status`), so a
+    // missing conversion is reported on the method's error type.
+    let span = error_type.span();
+    let status_type = respan(quote!(#krate::__private::tonic::Status), span);
+    let status = quote_spanned! {span=>
+        <#status_type as ::core::convert::From<#error_type>>::from(#error)
+    };
+    quote! {{
+        let #implementation = ::core::clone::Clone::clone(&self.implementation);
+        #krate::__private::serve_unary(#request, move |#request: #messages::#request_type| async move {
+            match <T as #trait_name>::#ident(&*#implementation, #(#args),*).await {
+                ::core::result::Result::Ok(#ok_pattern) => ::core::result::Result::Ok(#response),
+                ::core::result::Result::Err(#error) => ::core::result::Result::Err(#status),
+            }
+        })
+    }}
+}

@@ -1,0 +1,479 @@
+//! Reads the attribute arguments and the trait into the model, rejecting what cannot travel over
+//! gRPC. Rules that span several methods are in `check.rs`.
+
+use proc_macro_crate::FoundCrate;
+use proc_macro2::{Span, TokenStream};
+use quote::quote;
+use syn::parse::Parser;
+use syn::punctuated::Punctuated;
+use syn::{
+    Expr, ExprLit, FnArg, Ident, ItemTrait, Lit, LitStr, Meta, Pat, Path, ReturnType, Token,
+    TraitItem, TraitItemFn, Type, TypeParamBound,
+};
+
+use crate::errors::Errors;
+use crate::model::{Arg, Field, GeneratedItems, Interface, Method, MethodKind, Named, Output};
+use crate::names;
+use crate::types::{self, Mapped};
+
+const RETURN_ADVICE: &str = "plugin interface methods return `Result<T, E>`, where \
+                             `E: From<plugin_runtime::Error>` and `tonic::Status: From<E>`; \
+                             `plugin_runtime::PluginError` is both";
+
+/// Builds the model of `item`, or every error found in it.
+pub(crate) fn interface(args: TokenStream, item: ItemTrait) -> syn::Result<Interface> {
+    let mut errors = Errors::default();
+    let args = attribute_args(args, &mut errors);
+    trait_shape(&item, &mut errors);
+
+    let mut methods = Vec::new();
+    for trait_item in &item.items {
+        match trait_item {
+            TraitItem::Fn(function) => {
+                let mut method_errors = Errors::default();
+                let method = method(function, &mut method_errors);
+                if errors.append(method_errors) {
+                    methods.extend(method);
+                }
+            }
+            TraitItem::Type(ty) => errors.spanned(
+                ty,
+                "associated types are not supported in a plugin interface: every argument and \
+                 return type must be concrete, so that it has one protobuf form",
+            ),
+            TraitItem::Const(constant) => errors.spanned(
+                constant,
+                "associated constants are not supported in a plugin interface: only methods \
+                 travel over gRPC",
+            ),
+            TraitItem::Macro(mac) => errors.spanned(
+                mac,
+                "macro invocations are not supported in a plugin interface: write the methods out",
+            ),
+            other => errors.spanned(other, "only methods are supported in a plugin interface"),
+        }
+    }
+
+    let package = args.package.unwrap_or_else(|| Named {
+        value: names::default_package(&item.ident),
+        span: item.ident.span(),
+    });
+    let service = args.service.unwrap_or_else(|| Named {
+        value: names::plain(&item.ident),
+        span: item.ident.span(),
+    });
+    let items = generated_items(&item.ident, &mut errors);
+    let krate = args.krate.unwrap_or_else(runtime_path);
+    let span = item.ident.span();
+    let interface = items.map(|items| Interface {
+        item,
+        krate,
+        package,
+        service,
+        items,
+        methods,
+    });
+    // `generated_items` records why it found no names, so the fallback message never shows.
+    errors
+        .finish(interface)?
+        .ok_or_else(|| syn::Error::new(span, "cannot name the generated items: rename the trait"))
+}
+
+#[derive(Default)]
+struct Args {
+    package: Option<Named>,
+    service: Option<Named>,
+    krate: Option<Path>,
+}
+
+/// `package = "…"`, `service = "…"`, `crate = "…"`, in any order, each at most once.
+fn attribute_args(tokens: TokenStream, errors: &mut Errors) -> Args {
+    let mut args = Args::default();
+    let Some(metas) = errors.ok(Punctuated::<Meta, Token![,]>::parse_terminated.parse2(tokens))
+    else {
+        return args;
+    };
+    for meta in metas {
+        let key = meta.path();
+        let name = key.get_ident().map(ToString::to_string).unwrap_or_default();
+        if !matches!(name.as_str(), "package" | "service" | "crate") {
+            errors.spanned(
+                key,
+                format!(
+                    "unknown argument `{}`: #[plugin_interface] takes `package = \"…\"`, \
+                     `service = \"…\"` and `crate = \"…\"`",
+                    quote!(#key).to_string().replace(' ', "")
+                ),
+            );
+            continue;
+        }
+        let Some(value) = string_value(&meta, &name, errors) else {
+            continue;
+        };
+        let duplicate = match name.as_str() {
+            "package" => set(&mut args.package, named(&value)),
+            "service" => set(&mut args.service, named(&value)),
+            _ => match value.parse_with(Path::parse_mod_style) {
+                Ok(path) => set(&mut args.krate, path),
+                Err(_) => {
+                    errors.spanned(
+                        &value,
+                        "`crate` takes the path the runtime is reachable at, for example \
+                         `crate = \"::my_runtime\"`",
+                    );
+                    false
+                }
+            },
+        };
+        if duplicate {
+            errors.spanned(&meta, format!("`{name}` is given more than once"));
+        }
+    }
+    args
+}
+
+/// The string of `name = "…"`, or an error that shows the expected form.
+fn string_value(meta: &Meta, name: &str, errors: &mut Errors) -> Option<LitStr> {
+    let example = match name {
+        "package" => "package = \"proto\"",
+        "service" => "service = \"KV\"",
+        _ => "crate = \"::plugin_runtime\"",
+    };
+    match meta {
+        Meta::NameValue(pair) => match &pair.value {
+            Expr::Lit(ExprLit {
+                lit: Lit::Str(value),
+                ..
+            }) => Some(value.clone()),
+            other => {
+                errors.spanned(
+                    other,
+                    format!("`{name}` takes a string, for example `{example}`"),
+                );
+                None
+            }
+        },
+        other => {
+            errors.spanned(
+                other,
+                format!("`{name}` takes a string, for example `{example}`"),
+            );
+            None
+        }
+    }
+}
+
+fn named(value: &LitStr) -> Named {
+    Named {
+        value: value.value(),
+        span: value.span(),
+    }
+}
+
+/// Stores `value` in an empty slot; `true` when the slot was already taken.
+fn set<T>(slot: &mut Option<T>, value: T) -> bool {
+    let taken = slot.is_some();
+    if !taken {
+        *slot = Some(value);
+    }
+    taken
+}
+
+/// Where generated code finds the runtime: as the user's Cargo.toml names `plugin-runtime`.
+///
+/// Falls back to `::plugin_runtime` when the manifest does not say (a re-exporting facade crate,
+/// or the runtime's own doctests); `crate = "…"` covers what detection cannot.
+fn runtime_path() -> Path {
+    match proc_macro_crate::crate_name("plugin-runtime") {
+        Ok(FoundCrate::Name(name)) => match syn::parse_str::<Ident>(&name) {
+            Ok(ident) => syn::parse_quote!(::#ident),
+            Err(_) => syn::parse_quote!(::plugin_runtime),
+        },
+        Ok(FoundCrate::Itself) | Err(_) => syn::parse_quote!(::plugin_runtime),
+    }
+}
+
+/// The trait itself: no generics, no `unsafe`, no supertraits the client could not implement.
+fn trait_shape(item: &ItemTrait, errors: &mut Errors) {
+    if let Some(unsafety) = &item.unsafety {
+        errors.spanned(
+            unsafety,
+            "a plugin interface cannot be an `unsafe trait`: its implementation is called from \
+             another process, which cannot uphold any safety contract",
+        );
+    }
+    if let Some(auto) = &item.auto_token {
+        errors.spanned(auto, "a plugin interface cannot be an `auto trait`");
+    }
+    if !item.generics.params.is_empty() {
+        errors.spanned(
+            &item.generics,
+            "generic traits are not supported: a plugin interface has one wire format, so every \
+             type in it must be concrete",
+        );
+    }
+    if let Some(where_clause) = &item.generics.where_clause {
+        errors.spanned(
+            where_clause,
+            "where clauses are not supported on a plugin interface",
+        );
+    }
+    for bound in &item.supertraits {
+        let allowed = match bound {
+            TypeParamBound::Trait(bound) => {
+                bound.lifetimes.is_none()
+                    && (bound.path.is_ident("Send") || bound.path.is_ident("Sync"))
+            }
+            TypeParamBound::Lifetime(lifetime) => lifetime.ident == "static",
+            _ => false,
+        };
+        if !allowed {
+            errors.spanned(
+                bound,
+                "supertraits other than `Send`, `Sync` and `'static` are not supported: the \
+                 generated client could not implement them",
+            );
+        }
+    }
+}
+
+fn generated_items(trait_name: &Ident, errors: &mut Errors) -> Option<GeneratedItems> {
+    let plain = names::plain(trait_name);
+    let mut ident = |name: String| match syn::parse_str::<Ident>(&name) {
+        Ok(mut ident) => {
+            ident.set_span(trait_name.span());
+            Some(ident)
+        }
+        Err(_) => {
+            errors.spanned(
+                trait_name,
+                format!("cannot name the generated item `{name}`: rename the trait"),
+            );
+            None
+        }
+    };
+    Some(GeneratedItems {
+        client: ident(format!("{plain}Client"))?,
+        server: ident(format!("{plain}Server"))?,
+        plugin: ident(format!("{plain}Plugin"))?,
+        messages: ident(names::messages_module(trait_name))?,
+        proto: ident(names::proto_const(trait_name))?,
+    })
+}
+
+/// One method: `async fn name(&self, arg: T, …) -> Result<U, E>;`.
+fn method(function: &TraitItemFn, errors: &mut Errors) -> Option<Method> {
+    let sig = &function.sig;
+    let ident = &sig.ident;
+
+    if let Some(constness) = &sig.constness {
+        errors.spanned(constness, "plugin interface methods cannot be `const`");
+    }
+    if let Some(unsafety) = &sig.unsafety {
+        errors.spanned(
+            unsafety,
+            "plugin interface methods cannot be `unsafe`: they are called from another process",
+        );
+    }
+    if let Some(abi) = &sig.abi {
+        errors.spanned(abi, "plugin interface methods cannot have an `extern` ABI");
+    }
+    if sig.asyncness.is_none() {
+        let fn_token = &sig.fn_token;
+        errors.spanned(
+            quote!(#fn_token #ident),
+            format!(
+                "plugin interface methods must be `async`, since every call goes over gRPC: \
+                 write `async fn {ident}`"
+            ),
+        );
+    }
+    if !sig.generics.params.is_empty() {
+        errors.spanned(
+            &sig.generics,
+            "generic methods are not supported: every argument needs one concrete protobuf type \
+             (lifetime and const parameters too)",
+        );
+    }
+    if let Some(where_clause) = &sig.generics.where_clause {
+        errors.spanned(
+            where_clause,
+            "where clauses are not supported on plugin interface methods",
+        );
+    }
+    if let Some(variadic) = &sig.variadic {
+        errors.spanned(variadic, "variadic methods are not supported");
+    }
+    if let Some(body) = &function.default {
+        errors.spanned(
+            body,
+            "plugin interface methods cannot have a default body: the generated client \
+             implements every method by calling the plugin",
+        );
+    }
+
+    let mut inputs = sig.inputs.iter();
+    match inputs.next() {
+        Some(FnArg::Receiver(receiver)) => {
+            let advice = if receiver.colon_token.is_some() {
+                Some("write the receiver as `&self`")
+            } else if receiver.reference.is_none() {
+                Some(
+                    "take `&self` instead of `self`: one implementation serves concurrent calls, \
+                     so no call can consume it",
+                )
+            } else if receiver.mutability.is_some() {
+                Some(
+                    "take `&self` instead of `&mut self`: one implementation serves concurrent \
+                     calls; keep mutable state behind a `Mutex` or an atomic",
+                )
+            } else if receiver.lifetime().is_some() {
+                Some("write `&self` without a lifetime")
+            } else {
+                None
+            };
+            if let Some(advice) = advice {
+                errors.spanned(receiver, advice);
+            }
+        }
+        _ => errors.push(syn::Error::new(
+            sig.paren_token.span.join(),
+            format!(
+                "plugin interface methods take `&self` first, since they are called on a client \
+                 or an implementation: write `{ident}(&self, …)`"
+            ),
+        )),
+    }
+
+    let mut args = Vec::new();
+    for (position, input) in (1..).zip(inputs) {
+        let FnArg::Typed(typed) = input else {
+            continue;
+        };
+        if let Some(attr) = typed.attrs.first() {
+            errors.spanned(
+                attr,
+                "attributes on plugin interface arguments are not supported",
+            );
+        }
+        let name = match &*typed.pat {
+            Pat::Ident(pat)
+                if pat.by_ref.is_none() && pat.mutability.is_none() && pat.subpat.is_none() =>
+            {
+                Some(pat.ident.clone())
+            }
+            Pat::Wild(wild) => {
+                errors.spanned(
+                    wild,
+                    "name the argument: its name becomes the protobuf field name",
+                );
+                None
+            }
+            other => {
+                errors.spanned(
+                    other,
+                    "arguments must be plain names, like `key: String`, since each name becomes \
+                     a protobuf field name",
+                );
+                None
+            }
+        };
+        let ty = match errors.ok(types::map(&typed.ty)) {
+            Some(Mapped::Field(ty)) => Some(ty),
+            Some(Mapped::Unit) => {
+                errors.spanned(&typed.ty, "`()` carries nothing: remove the argument");
+                None
+            }
+            None => None,
+        };
+        if let (Some(ident), Some(proto)) = (name, ty) {
+            args.push(Arg {
+                field: Field {
+                    name: names::plain(&ident),
+                    ident: ident.clone(),
+                    tag: position,
+                    ty: proto,
+                },
+                ident,
+            });
+        }
+    }
+
+    let output = output(sig, errors);
+    let rpc = names::rpc_name(ident);
+    if !names::is_proto_identifier(&rpc) {
+        errors.spanned(
+            ident,
+            format!("`{ident}` gives no usable gRPC method name (`{rpc}`): rename the method"),
+        );
+        return None;
+    }
+    let message = |suffix: &str| Ident::new(&format!("{rpc}{suffix}"), Span::call_site());
+    Some(Method {
+        ident: ident.clone(),
+        sig: sig.clone(),
+        request: message("Request"),
+        response: message("Response"),
+        rpc: Named {
+            value: rpc,
+            span: ident.span(),
+        },
+        kind: MethodKind::Unary,
+        args,
+        output: output?,
+        docs: crate::model::docs(&function.attrs),
+    })
+}
+
+/// `Result<T, E>`: `T` travels as the response's `value`, `E` carries failures.
+fn output(sig: &syn::Signature, errors: &mut Errors) -> Option<Output> {
+    let ty = match &sig.output {
+        ReturnType::Type(_, ty) => ty,
+        ReturnType::Default => {
+            errors.spanned(
+                sig,
+                format!("{RETURN_ADVICE}: add `-> Result<(), PluginError>`"),
+            );
+            return None;
+        }
+    };
+    let Some((ok, error)) = result_types(ty) else {
+        errors.spanned(ty, RETURN_ADVICE);
+        return None;
+    };
+    let value = match errors.ok(types::map(ok))? {
+        Mapped::Unit => None,
+        Mapped::Field(proto) => Some(Field {
+            name: "value".to_owned(),
+            ident: Ident::new("value", Span::call_site()),
+            tag: 1,
+            ty: proto,
+        }),
+    };
+    Some(Output {
+        error: error.clone(),
+        value,
+    })
+}
+
+/// `T` and `E` of a type written `Result<T, E>` (with any path before `Result`).
+fn result_types(ty: &Type) -> Option<(&Type, &Type)> {
+    let Type::Path(path) = ty else {
+        return None;
+    };
+    let last = path.path.segments.last()?;
+    if path.qself.is_some() || last.ident != "Result" {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    let mut types = args.args.iter().map(|arg| match arg {
+        syn::GenericArgument::Type(ty) => Some(ty),
+        _ => None,
+    });
+    match (types.next(), types.next(), types.next()) {
+        (Some(Some(ok)), Some(Some(error)), None) => Some((ok, error)),
+        _ => None,
+    }
+}

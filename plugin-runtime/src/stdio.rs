@@ -1,0 +1,262 @@
+//! `plugin.GRPCStdio`: the plugin's stdout and stderr, carried to the host over gRPC.
+//!
+//! Plugin side: once the handshake is printed, file descriptors 1 and 2 are pointed at pipes, so
+//! `println!`, `eprintln!` and anything a child process or C library writes go to the host instead
+//! of being drained and discarded. The log channel keeps a duplicate of the original stderr.
+//!
+//! Host side: the stream is read in its own task (a grpc-go or grpcio server sends no headers
+//! before the first write, so awaiting the call inline would hang) and copied to the sinks the host
+//! configured.
+
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use tokio::io::{AsyncWrite, AsyncWriteExt};
+use tokio::sync::{Mutex, mpsc, watch};
+use tokio_stream::Stream;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::{Request, Response, Status};
+
+use crate::Error;
+use crate::generated::plugin::grpc_stdio_client::GrpcStdioClient;
+use crate::generated::plugin::grpc_stdio_server::{GrpcStdio, GrpcStdioServer};
+use crate::generated::plugin::{StdioData, stdio_data::Channel};
+
+/// How much is read from a pipe at once. go-plugin uses 1 KiB; larger chunks cost nothing here
+/// and cut the per-message overhead for chatty plugins.
+const CHUNK: usize = 32 * 1024;
+
+/// Chunks queued for the host before writers in the plugin block (go-plugin blocks at once).
+const QUEUE: usize = 64;
+
+/// The plugin's redirected stdio, waiting for the host to ask for it.
+#[derive(Debug)]
+pub(crate) struct StdioService {
+    queue: Arc<Mutex<mpsc::Receiver<Result<StdioData, Status>>>>,
+    taken: Arc<AtomicBool>,
+    stopping: watch::Receiver<bool>,
+}
+
+/// The feeding side of [`StdioService`]: takes over fds 1 and 2 once the handshake is out.
+#[derive(Debug)]
+pub(crate) struct StdioFeed {
+    tx: mpsc::Sender<Result<StdioData, Status>>,
+    pipes: Vec<RawFd>,
+}
+
+/// Duplicates the current stderr so logs keep reaching the host's log parser after fd 2 is
+/// redirected.
+pub(crate) fn duplicate_stderr() -> Result<OwnedFd, Error> {
+    duplicate(libc::STDERR_FILENO).map_err(|err| Error::io("failed to duplicate stderr", err))
+}
+
+impl StdioService {
+    /// `stopping` ends the stream (cleanly, so the host sees everything sent before it) when the
+    /// plugin shuts down.
+    pub(crate) fn new(stopping: watch::Receiver<bool>) -> (Self, StdioFeed) {
+        let (tx, rx) = mpsc::channel(QUEUE);
+        let service = StdioService {
+            queue: Arc::new(Mutex::new(rx)),
+            taken: Arc::new(AtomicBool::new(false)),
+            stopping,
+        };
+        (
+            service,
+            StdioFeed {
+                tx,
+                pipes: Vec::new(),
+            },
+        )
+    }
+}
+
+impl StdioFeed {
+    /// Points fds 1 and 2 at pipes and starts forwarding what arrives there to the queue the host
+    /// drains through `StreamStdio`. Must run inside a tokio runtime.
+    pub(crate) fn redirect(&mut self) -> Result<(), Error> {
+        for (fd, channel) in [
+            (libc::STDOUT_FILENO, Channel::Stdout),
+            (libc::STDERR_FILENO, Channel::Stderr),
+        ] {
+            let (read, write) =
+                pipe().map_err(|err| Error::io("failed to create stdio pipe", err))?;
+            // SAFETY: both descriptors are valid and owned; dup2 atomically replaces `fd`.
+            if unsafe { libc::dup2(write.as_raw_fd(), fd) } < 0 {
+                return Err(Error::io(
+                    "failed to redirect stdio",
+                    std::io::Error::last_os_error(),
+                ));
+            }
+            drop(write);
+            self.pipes.push(read.as_raw_fd());
+            // A thread of its own, not a task: a plugin that blocks runtime workers in
+            // `println!` on a full pipe must not also stop the reader that empties the pipe.
+            let tx = self.tx.clone();
+            std::thread::Builder::new()
+                .name(format!(
+                    "plugin-stdio-{}",
+                    channel.as_str_name().to_lowercase()
+                ))
+                .spawn(move || forward(std::fs::File::from(read), channel, tx))
+                .map_err(|err| Error::io("failed to start the stdio thread", err))?;
+        }
+        Ok(())
+    }
+
+    /// Whether everything written so far has left the pipes and the queue (best effort: a chunk
+    /// being handed to the host's stream is not counted).
+    pub(crate) fn is_drained(&self) -> bool {
+        let queued = self.tx.max_capacity() - self.tx.capacity();
+        queued == 0 && self.pipes.iter().all(|&fd| pending_bytes(fd) == 0)
+    }
+}
+
+fn pending_bytes(fd: RawFd) -> usize {
+    let mut pending: libc::c_int = 0;
+    // SAFETY: FIONREAD writes one int; a closed descriptor just makes the call fail.
+    let rc = unsafe { libc::ioctl(fd, libc::FIONREAD, &mut pending) };
+    if rc < 0 { 0 } else { pending.max(0) as usize }
+}
+
+fn forward(
+    mut reader: std::fs::File,
+    channel: Channel,
+    tx: mpsc::Sender<Result<StdioData, Status>>,
+) {
+    use std::io::Read;
+    let mut buf = vec![0u8; CHUNK];
+    loop {
+        match reader.read(&mut buf) {
+            Ok(0) => return,
+            Err(err) if err.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return,
+            Ok(n) => {
+                let data = StdioData {
+                    channel: channel as i32,
+                    data: buf[..n].to_vec(),
+                };
+                if tx.blocking_send(Ok(data)).is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+impl StdioService {
+    pub(crate) fn into_server(self) -> GrpcStdioServer<Self> {
+        GrpcStdioServer::new(self)
+    }
+}
+
+type StdioStream = Pin<Box<dyn Stream<Item = Result<StdioData, Status>> + Send>>;
+
+#[tonic::async_trait]
+impl GrpcStdio for StdioService {
+    type StreamStdioStream = StdioStream;
+
+    async fn stream_stdio(
+        &self,
+        _request: Request<()>,
+    ) -> Result<Response<Self::StreamStdioStream>, Status> {
+        // Data handed out once is never sent again; a second reader would only steal chunks.
+        if self.taken.swap(true, Ordering::AcqRel) {
+            return Err(Status::already_exists("stdio is already being streamed"));
+        }
+        let queue = Arc::clone(&self.queue);
+        let taken = Arc::clone(&self.taken);
+        let mut stopping = self.stopping.clone();
+        let (tx, rx) = mpsc::channel(1);
+        tokio::spawn(async move {
+            let mut queue = queue.lock().await;
+            loop {
+                tokio::select! {
+                    item = queue.recv() => match item {
+                        Some(item) => if tx.send(item).await.is_err() { break },
+                        None => break,
+                    },
+                    () = tx.closed() => break,
+                    () = crate::controller::raised(&mut stopping) => break,
+                }
+            }
+            // The host went away: let a reconnecting host pick up where it left off.
+            taken.store(false, Ordering::Release);
+        });
+        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+    }
+}
+
+/// Where the host copies a plugin's stdio; `None` discards (go-plugin's default).
+pub(crate) type Sink = Option<Box<dyn AsyncWrite + Send + Unpin>>;
+
+/// Host side: reads `StreamStdio` until the plugin goes away, copying each chunk to its sink.
+/// A plugin without the service (older go-plugin, the Python example) is tolerated.
+pub(crate) async fn copy_to_sinks(
+    channel: tonic::transport::Channel,
+    mut stdout: Sink,
+    mut stderr: Sink,
+) {
+    let mut client =
+        GrpcStdioClient::new(channel).max_decoding_message_size(crate::MAX_MESSAGE_SIZE);
+    let mut stream = match client.stream_stdio(()).await {
+        Ok(response) => response.into_inner(),
+        Err(status) => {
+            if status.code() == tonic::Code::Unimplemented {
+                tracing::warn!("stdio service not available, stdout/stderr syncing unavailable");
+            } else {
+                tracing::debug!(error = %status, "stdio stream ended");
+            }
+            return;
+        }
+    };
+    loop {
+        match stream.message().await {
+            Ok(Some(chunk)) => {
+                let sink = match Channel::try_from(chunk.channel) {
+                    Ok(Channel::Stdout) => &mut stdout,
+                    Ok(Channel::Stderr) => &mut stderr,
+                    _ => {
+                        tracing::warn!(channel = chunk.channel, "unknown channel, dropping");
+                        continue;
+                    }
+                };
+                if let Some(writer) = sink {
+                    if writer.write_all(&chunk.data).await.is_err() || writer.flush().await.is_err()
+                    {
+                        *sink = None;
+                    }
+                }
+            }
+            Ok(None) => {
+                tracing::trace!("received EOF, stopping recv loop");
+                return;
+            }
+            Err(status) => {
+                tracing::trace!(error = %status, "stdio stream ended");
+                return;
+            }
+        }
+    }
+}
+
+fn pipe() -> std::io::Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [0 as RawFd; 2];
+    // SAFETY: `fds` has room for the two descriptors pipe2 writes.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: pipe2 succeeded, so both descriptors are open and owned by nobody else.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
+pub(crate) fn duplicate(fd: RawFd) -> std::io::Result<OwnedFd> {
+    // SAFETY: F_DUPFD_CLOEXEC on a descriptor we do not own only creates a new one.
+    let new = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 3) };
+    if new < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: `new` was just created and is owned by nobody else.
+    Ok(unsafe { OwnedFd::from_raw_fd(new) })
+}

@@ -1,0 +1,113 @@
+//! Cell 6 (and issue 2's check): clients in Go and Python that know nothing of go-plugin or of
+//! our runtime, only the stubs protoc generates from the `.proto` text `kv proto` prints, call
+//! `kv-plugin` after speaking the go-plugin handshake themselves. protoc is grpcio-tools'
+//! (from PyPI), the Go plugins are pinned in tests/interop/gotools.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::harness::{RUN_TIMEOUT, env, run, rust_command, workdir};
+
+const STORED: &str = "world\n\nWritten from plugin-rust";
+
+/// `kv proto`, written to `dir/kv.proto`.
+fn exported_proto(dir: &Path) {
+    let mut command = rust_command(&env().kv, dir);
+    command.arg("proto");
+    let proto = run(command, RUN_TIMEOUT).success();
+    assert!(proto.stdout.contains("service KV"), "{proto}");
+    std::fs::write(dir.join("kv.proto"), proto.stdout).expect("write kv.proto");
+}
+
+fn protoc(dir: &Path, args: &[&str]) {
+    let mut command = Command::new(&env().python);
+    command
+        .current_dir(dir)
+        .args(["-m", "grpc_tools.protoc", "-I."])
+        .args(args)
+        .arg("kv.proto");
+    run(command, RUN_TIMEOUT).success();
+}
+
+#[test]
+fn python_client_with_stubs_from_exported_proto_calls_rust_plugin() {
+    let env = env();
+    let dir = workdir();
+    exported_proto(dir.path());
+    std::fs::create_dir(dir.path().join("stubs")).expect("mkdir stubs");
+    protoc(
+        dir.path(),
+        &["--python_out=stubs", "--grpc_python_out=stubs"],
+    );
+
+    let work = dir.path().join("run");
+    std::fs::create_dir(&work).expect("mkdir run");
+    let mut command = Command::new(&env.python);
+    command
+        .current_dir(&work)
+        .env("PYTHONPATH", dir.path().join("stubs"))
+        .arg(env.python_peer("kv_client.py"))
+        .arg(&env.kv_plugin)
+        .args(["hello", "world"]);
+    let client = run(command, RUN_TIMEOUT).success();
+    assert_eq!(client.stdout, STORED, "{client}");
+}
+
+#[test]
+fn go_client_with_stubs_from_exported_proto_calls_rust_plugin() {
+    let env = env();
+    let dir = workdir();
+    exported_proto(dir.path());
+    let go_option = "Mkv.proto=interop/go18/stubclient;main";
+    protoc(
+        dir.path(),
+        &[
+            &format!(
+                "--plugin=protoc-gen-go={}",
+                env.tool("protoc-gen-go").display()
+            ),
+            &format!(
+                "--plugin=protoc-gen-go-grpc={}",
+                env.tool("protoc-gen-go-grpc").display()
+            ),
+            "--go_out=.",
+            "--go_opt=paths=source_relative",
+            &format!("--go_opt={go_option}"),
+            "--go-grpc_out=.",
+            "--go-grpc_opt=paths=source_relative",
+            &format!("--go-grpc_opt={go_option}"),
+        ],
+    );
+
+    // The generated files join stubclient's package main without entering the source tree.
+    let package = env.interop.join("go18/stubclient");
+    let overlay = serde_json::json!({ "Replace": {
+        package.join("kv.pb.go").display().to_string(): dir.path().join("kv.pb.go").display().to_string(),
+        package.join("kv_grpc.pb.go").display().to_string(): dir.path().join("kv_grpc.pb.go").display().to_string(),
+    }});
+    std::fs::write(dir.path().join("overlay.json"), overlay.to_string()).expect("write overlay");
+    let binary = dir.path().join("stubclient");
+    let mut build = Command::new("go");
+    build
+        .current_dir(env.interop.join("go18"))
+        .env("GOFLAGS", "-mod=readonly -buildvcs=false")
+        .arg("build")
+        .arg(format!(
+            "-overlay={}",
+            dir.path().join("overlay.json").display()
+        ))
+        .arg("-o")
+        .arg(&binary)
+        .arg("./stubclient");
+    run(build, RUN_TIMEOUT).success();
+
+    let work = dir.path().join("run");
+    std::fs::create_dir(&work).expect("mkdir run");
+    let mut command = Command::new(&binary);
+    command
+        .current_dir(&work)
+        .arg(&env.kv_plugin)
+        .args(["hello", "world"]);
+    let client = run(command, RUN_TIMEOUT).success();
+    assert_eq!(client.stdout, STORED, "{client}");
+}

@@ -1,0 +1,140 @@
+//! Cell 3: our Rust host (`kv`) loads Python plugins written from go-plugin's guide for non-Go
+//! plugins: a complete one (health, controller, stdio, logs) and the guide's minimal one.
+
+use crate::harness::{GRACE, GoPlugin, env, events, expect_event, go_host, kv, workdir};
+
+/// The peers themselves, checked against go-plugin's real host (our Go host at v1.8.0): if this
+/// passes and a Rust-host cell fails, the Rust host is at fault.
+#[test]
+fn go_host_round_trips_through_python_plugins() {
+    let env = env();
+    let stubs = env.python_stubs.display().to_string();
+    let dir = workdir();
+
+    let full = go_host(
+        GoPlugin::V1_8,
+        dir.path(),
+        &env.python_plugin_command("plugin_full.py"),
+        &[
+            "-ping",
+            "-want-stdout",
+            "put hello",
+            "-want-stderr",
+            "put hello",
+        ],
+        &["put", "hello", "world"],
+        &[("PYTHONPATH", &stubs), ("KV_PLUGIN_ECHO", "1")],
+    );
+    assert_eq!(full.error(), "", "{}", full.run);
+    assert_eq!(full.report["ping"], "ok", "{}", full.report);
+    assert_eq!(
+        full.report["sync_stdout"],
+        "python plugin stdout: put hello\n"
+    );
+    assert_eq!(
+        full.report["sync_stderr"],
+        "python plugin stderr: put hello\n"
+    );
+    assert_eq!(full.records("plugin exited").len(), 1, "{:#?}", full.log);
+    assert!(
+        full.records("plugin failed to exit gracefully").is_empty(),
+        "{:#?}",
+        full.log
+    );
+    let put = full.records("put");
+    assert!(
+        put.iter()
+            .any(|r| r["@level"] == "info" && r["key"] == "hello"),
+        "{:#?}",
+        full.log
+    );
+
+    // `exec`: go-plugin kills only its direct child, and dash's `sh -c` forks; a Python
+    // grandchild left holding the pipes would hang the Go host's Kill (go-plugin#136).
+    let minimal = go_host(
+        GoPlugin::V1_8,
+        dir.path(),
+        &format!("exec {}", env.python_plugin_command("plugin_minimal.py")),
+        &["-ping"],
+        &["get", "hello"],
+        &[("PYTHONPATH", &stubs)],
+    );
+    assert_eq!(minimal.error(), "", "{}", minimal.run);
+    assert_eq!(
+        minimal.report["value"],
+        "world\n\nWritten from plugin-python"
+    );
+    assert_eq!(minimal.report["ping"], "ok", "{}", minimal.report);
+    // No controller: go-plugin waits out its grace period, then kills.
+    assert_eq!(minimal.records("plugin failed to exit gracefully").len(), 1);
+    let kill_ms = minimal.report["kill_ms"].as_u64().unwrap_or_default();
+    assert!(
+        u128::from(kill_ms) >= GRACE.as_millis(),
+        "Kill took {kill_ms} ms"
+    );
+}
+
+#[test]
+fn rust_host_round_trips_through_full_python_plugin() {
+    let dir = workdir();
+    let plugin = env().python_plugin_command("plugin_full.py");
+
+    let put = kv(
+        dir.path(),
+        &plugin,
+        &["put", "hello", "world"],
+        &[("KV_PLUGIN_ECHO", "1")],
+    )
+    .success();
+    let get = kv(dir.path(), &plugin, &["get", "hello"], &[]).success();
+    assert_eq!(get.stdout, "world\n\nWritten from plugin-python\n", "{get}");
+
+    let put_events = events(&put.stderr);
+    expect_event(&put_events, "INFO", &["put", "hello"]);
+    // `kv` copies the plugin's stdout and stderr into its own stderr, between its log lines.
+    assert!(
+        put.stderr.contains("python plugin stdout: put hello\n"),
+        "{put}"
+    );
+    assert!(
+        put.stderr.contains("python plugin stderr: put hello\n"),
+        "{put}"
+    );
+
+    for run in [&put, &get] {
+        let events = events(&run.stderr);
+        expect_event(&events, "DEBUG", &["shutdown requested by the host"]);
+        expect_event(&events, "DEBUG", &["plugin exited"]);
+        assert!(
+            !events
+                .iter()
+                .any(|e| e.text.contains("failed to exit gracefully")),
+            "{run}"
+        );
+        assert!(!run.survivors, "a process outlived the host:\n{run}");
+    }
+}
+
+/// No GRPCController, no GRPCStdio, a five-field handshake on TCP: the host must still work and
+/// end the plugin by killing it after the grace period, like go-plugin.
+#[test]
+fn rust_host_round_trips_through_minimal_python_plugin_and_kills_it() {
+    let dir = workdir();
+    let plugin = env().python_plugin_command("plugin_minimal.py");
+
+    let put = kv(dir.path(), &plugin, &["put", "hello", "world"], &[]).success();
+    let get = kv(dir.path(), &plugin, &["get", "hello"], &[]).success();
+    assert_eq!(
+        get.stdout, "world\n\nWritten from plugin-python-minimal\n",
+        "{get}"
+    );
+
+    for run in [&put, &get] {
+        expect_event(
+            &events(&run.stderr),
+            "WARN",
+            &["plugin failed to exit gracefully"],
+        );
+        assert!(!run.survivors, "the plugin outlived the host:\n{run}");
+    }
+}

@@ -1,0 +1,188 @@
+// Command host is a go-plugin host (client) for the KV interface of
+// go-plugin's examples/grpc, with the knobs the interop tests need that the
+// example host lacks: offered protocol versions, allowed protocols, a JSON log
+// file, SyncStdout/SyncStderr capture, Ping and a timed Kill.
+//
+// Usage:
+//
+//	host [flags] put KEY VALUE
+//	host [flags] get KEY
+//	host [flags] none          (start, dispense, optionally ping, kill; any plugin interface)
+//
+// It prints one JSON object (see report) on stdout and exits 1 if anything
+// failed before Kill.
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/go-plugin"
+	"github.com/hashicorp/go-plugin/examples/grpc/shared"
+)
+
+// report is what the tests read; every field is filled as far as the run got.
+type report struct {
+	NegotiatedVersion int     `json:"negotiated_version"`
+	Protocol          string  `json:"protocol"`
+	Ping              string  `json:"ping,omitempty"`
+	Value             *string `json:"value,omitempty"`
+	SyncStdout        string  `json:"sync_stdout"`
+	SyncStderr        string  `json:"sync_stderr"`
+	KillMillis        int64   `json:"kill_ms"`
+	Error             string  `json:"error,omitempty"`
+}
+
+// syncBuffer collects what go-plugin copies from the plugin's GRPCStdio
+// stream; it is written by go-plugin's goroutines and read by main.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func main() {
+	pluginCmd := flag.String("plugin", os.Getenv("KV_PLUGIN"), "plugin command, run with sh -c")
+	versions := flag.String("versions", "1", "comma-separated app protocol versions the host offers")
+	protocols := flag.String("protocols", "grpc", "comma-separated AllowedProtocols (grpc, netrpc)")
+	logPath := flag.String("log", "", "write the host's hclog records as JSON lines to this file (default: text on stderr)")
+	ping := flag.Bool("ping", false, "call Ping after Dispense")
+	wantStdout := flag.String("want-stdout", "", "wait (up to 10 s) until SyncStdout has received this text")
+	wantStderr := flag.String("want-stderr", "", "wait (up to 10 s) until SyncStderr has received this text")
+	cookie := flag.String("cookie", "", "magic cookie KEY=VALUE (default: the examples' BASIC_PLUGIN=hello)")
+	flag.Parse()
+
+	handshake := shared.Handshake
+	if *cookie != "" {
+		key, value, _ := strings.Cut(*cookie, "=")
+		handshake.MagicCookieKey, handshake.MagicCookieValue = key, value
+	}
+
+	var rep report
+	err := run(&rep, handshake, *pluginCmd, *versions, *protocols, *logPath, *ping, *wantStdout, *wantStderr, flag.Args())
+	if err != nil {
+		rep.Error = err.Error()
+	}
+	out, _ := json.Marshal(rep)
+	fmt.Println(string(out))
+	if err != nil {
+		os.Exit(1)
+	}
+}
+
+func run(rep *report, handshake plugin.HandshakeConfig, pluginCmd, versions, protocols, logPath string, ping bool,
+	wantStdout, wantStderr string, args []string) error {
+	if len(args) == 0 {
+		return fmt.Errorf("missing command: put KEY VALUE, get KEY or none")
+	}
+
+	logger := hclog.New(&hclog.LoggerOptions{Name: "plugin", Level: hclog.Trace, Output: os.Stderr})
+	if logPath != "" {
+		f, err := os.Create(logPath)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		logger = hclog.New(&hclog.LoggerOptions{Name: "plugin", Level: hclog.Trace, Output: f, JSONFormat: true})
+	}
+
+	sets := map[int]plugin.PluginSet{}
+	for _, v := range strings.Split(versions, ",") {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Errorf("bad -versions %q: %v", versions, err)
+		}
+		sets[n] = plugin.PluginSet{"kv": &shared.KVGRPCPlugin{}}
+	}
+	var allowed []plugin.Protocol
+	for _, p := range strings.Split(protocols, ",") {
+		allowed = append(allowed, plugin.Protocol(p))
+	}
+
+	var syncOut, syncErr syncBuffer
+	client := plugin.NewClient(&plugin.ClientConfig{
+		HandshakeConfig:  handshake,
+		VersionedPlugins: sets,
+		Cmd:              exec.Command("sh", "-c", pluginCmd),
+		AllowedProtocols: allowed,
+		Logger:           logger,
+		Stderr:           io.Discard,
+		SyncStdout:       &syncOut,
+		SyncStderr:       &syncErr,
+	})
+	defer func() {
+		start := time.Now()
+		client.Kill()
+		rep.KillMillis = time.Since(start).Milliseconds()
+		rep.SyncStdout = syncOut.String()
+		rep.SyncStderr = syncErr.String()
+	}()
+
+	rpcClient, err := client.Client()
+	if err != nil {
+		return err
+	}
+	rep.NegotiatedVersion = client.NegotiatedVersion()
+	rep.Protocol = string(client.Protocol())
+
+	raw, err := rpcClient.Dispense("kv")
+	if err != nil {
+		return err
+	}
+	kv := raw.(shared.KV)
+
+	switch {
+	case args[0] == "put" && len(args) == 3:
+		if err := kv.Put(args[1], []byte(args[2])); err != nil {
+			return err
+		}
+	case args[0] == "get" && len(args) == 2:
+		v, err := kv.Get(args[1])
+		if err != nil {
+			return err
+		}
+		s := string(v)
+		rep.Value = &s
+	case args[0] == "none" && len(args) == 1:
+	default:
+		return fmt.Errorf("bad command %q", args)
+	}
+
+	if ping {
+		if err := rpcClient.Ping(); err != nil {
+			rep.Ping = err.Error()
+		} else {
+			rep.Ping = "ok"
+		}
+	}
+
+	// GRPCStdio data travels on its own stream, so it can arrive after the
+	// RPC that caused it has returned.
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) &&
+		!(strings.Contains(syncOut.String(), wantStdout) && strings.Contains(syncErr.String(), wantStderr)) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	return nil
+}

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Builds what the interop tests (tests/interop.rs) run against, from pinned
+# versions only: go-plugin's example programs and our Go peers at go-plugin
+# v1.8.0 and v1.4.10, the protoc plugins for Go, a Python virtualenv with
+# grpcio, and Python stubs for our protos. The tests call this once per run;
+# it is also fine to run by hand. Idempotent (Go's build cache, a marker file
+# for the virtualenv) and safe to run concurrently (a lock file).
+#
+# Layout, under the cargo target directory:
+#   interop-bin/go18/  grpc plugin-go-grpc plugin-go-netrpc negotiated plugin-go host plugin
+#   interop-bin/go14/  grpc plugin-go-grpc plugin-go-netrpc negotiated host plugin
+#   interop-bin/tools/ protoc-gen-go protoc-gen-go-grpc
+#   interop-venv/      python with requirements.txt installed
+#   interop-gen/python/ grpc_controller_pb2*.py grpc_stdio_pb2*.py grpc_broker_pb2*.py kv_pb2*.py
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+target=${CARGO_TARGET_DIR:-$repo/target}
+case $target in /*) ;; *) target=$repo/$target ;; esac
+
+missing=()
+command -v go >/dev/null || missing+=("go (the Go toolchain, 1.24 or newer: https://go.dev/dl)")
+if ! command -v python3 >/dev/null; then
+  missing+=("python3 (3.9 or newer, with the venv module; Debian: apt-get install python3 python3-venv)")
+elif ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
+  missing+=("python3's venv module (Debian: apt-get install python3-venv)")
+fi
+if ((${#missing[@]})); then
+  printf 'the interop tests need these tools, which are missing: install them and rerun\n' >&2
+  printf '  - %s\n' "${missing[@]}" >&2
+  exit 1
+fi
+
+mkdir -p "$target"
+exec 9>"$target/interop-setup.lock"
+flock 9
+
+bin=$target/interop-bin
+venv=$target/interop-venv
+gen=$target/interop-gen
+
+step() { printf '==> %s\n' "$*" >&2; }
+
+# Go: -mod=readonly makes a go.mod or go.sum that does not cover a build an
+# error instead of a silent download of something unpinned.
+export GOFLAGS="-mod=readonly -buildvcs=false ${GOFLAGS:-}"
+examples=(
+  github.com/hashicorp/go-plugin/examples/grpc
+  github.com/hashicorp/go-plugin/examples/grpc/plugin-go-grpc
+  github.com/hashicorp/go-plugin/examples/grpc/plugin-go-netrpc
+  github.com/hashicorp/go-plugin/examples/negotiated
+)
+ours=(interop/goprogs/cmd/host interop/goprogs/cmd/plugin)
+
+step "go build: go-plugin v1.8.0 examples and our Go peers"
+(cd "$here/go18" && go build -o "$bin/go18/" "${examples[@]}" \
+  github.com/hashicorp/go-plugin/examples/negotiated/plugin-go "${ours[@]}")
+step "go build: go-plugin v1.4.10 examples and our Go peers"
+(cd "$here/go14" && go build -o "$bin/go14/" "${examples[@]}" "${ours[@]}")
+step "go build: protoc-gen-go, protoc-gen-go-grpc"
+(cd "$here/gotools" && go build -o "$bin/tools/" \
+  google.golang.org/protobuf/cmd/protoc-gen-go google.golang.org/grpc/cmd/protoc-gen-go-grpc)
+
+# The marker records what the venv was made from: this python3 and requirements.txt.
+marker=$venv/.interop-requirements
+wanted=$(python3 --version; cat "$here/python/requirements.txt")
+if [[ ! -x $venv/bin/python || "$(cat "$marker" 2>/dev/null)" != "$wanted" ]]; then
+  step "python venv: $venv"
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+    --no-input -r "$here/python/requirements.txt" >&2
+  printf '%s\n' "$wanted" >"$marker"
+fi
+
+step "python stubs: $gen/python"
+rm -rf "$gen/python.tmp"
+mkdir -p "$gen/python.tmp"
+wkt=$("$venv/bin/python" -c 'import grpc_tools, os; print(os.path.join(os.path.dirname(grpc_tools.__file__), "_proto"))')
+(cd "$repo/proto/plugin" && "$venv/bin/python" -m grpc_tools.protoc -I. -I"$wkt" \
+  --python_out="$gen/python.tmp" --grpc_python_out="$gen/python.tmp" \
+  grpc_broker.proto grpc_controller.proto grpc_stdio.proto)
+(cd "$repo/proto/examples" && "$venv/bin/python" -m grpc_tools.protoc -I. \
+  --python_out="$gen/python.tmp" --grpc_python_out="$gen/python.tmp" kv.proto)
+rm -rf "$gen/python"
+mv "$gen/python.tmp" "$gen/python"
+step "interop set-up done"

@@ -1,0 +1,86 @@
+//! The plugin the process-level tests launch. `TEST_PLUGIN_MODE` picks its shape:
+//! (unset) serves `Tester` under version 1; `versions` serves versions 2 and 3; `tcp` listens on
+//! TCP; `misconfigured` has an empty cookie; `no-logging` installs no log subscriber.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use plugin_runtime::{HandshakeConfig, PluginError, ServeConfig, Transport, serve};
+use tests::{HANDSHAKE, MODE, Tester, TesterPlugin};
+
+struct Plugin {
+    version: u32,
+}
+
+impl Tester for Plugin {
+    async fn echo(&self, data: Vec<u8>) -> Result<Vec<u8>, PluginError> {
+        Ok(data)
+    }
+
+    async fn print(&self, stdout: String, stderr: String) -> Result<(), PluginError> {
+        // Rust's stdout is line-buffered; flushing makes a partial last line go out now.
+        print!("{stdout}");
+        eprint!("{stderr}");
+        std::io::stdout().flush()?;
+        Ok(())
+    }
+
+    async fn log(&self, level: String, message: String) -> Result<(), PluginError> {
+        match level.as_str() {
+            "trace" => tracing::trace!(answer = 42, "{message}"),
+            "debug" => tracing::debug!(answer = 42, "{message}"),
+            "info" => tracing::info!(answer = 42, "{message}"),
+            "warn" => tracing::warn!(answer = 42, "{message}"),
+            "error" => tracing::error!(answer = 42, "{message}"),
+            other => return Err(PluginError::invalid_argument(format!("level {other}"))),
+        }
+        Ok(())
+    }
+
+    async fn sleep(&self, millis: u64) -> Result<(), PluginError> {
+        tokio::time::sleep(std::time::Duration::from_millis(millis)).await;
+        Ok(())
+    }
+
+    async fn exit(&self, code: i32) -> Result<(), PluginError> {
+        std::process::exit(code)
+    }
+
+    async fn fail(&self, message: String) -> Result<(), PluginError> {
+        Err(PluginError::not_found(message))
+    }
+
+    async fn version(&self) -> Result<u32, PluginError> {
+        Ok(self.version)
+    }
+
+    async fn env(&self, name: String) -> Result<Option<String>, PluginError> {
+        Ok(std::env::var(name).ok())
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let mode = std::env::var(MODE).unwrap_or_default();
+    let config = match mode.as_str() {
+        "versions" => ServeConfig::new(HANDSHAKE)
+            .version(2, [TesterPlugin::server(Plugin { version: 2 })])
+            .version(3, [TesterPlugin::server(Plugin { version: 3 })]),
+        "tcp" => ServeConfig::new(HANDSHAKE)
+            .plugin(TesterPlugin::server(Plugin { version: 1 }))
+            .transport(Transport::Tcp),
+        "misconfigured" => ServeConfig::new(HandshakeConfig::new(1, "", ""))
+            .plugin(TesterPlugin::server(Plugin { version: 1 })),
+        "no-logging" => ServeConfig::new(HANDSHAKE)
+            .plugin(TesterPlugin::server(Plugin { version: 1 }))
+            .logging(false),
+        _ => ServeConfig::new(HANDSHAKE).plugin(TesterPlugin::server(Plugin { version: 1 })),
+    };
+    match serve(config).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("test-plugin: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,16 @@
+//! Compile-pass and compile-fail cases of `#[plugin_interface]`, one diagnostic per fail case.
+//!
+//! Diagnostics differ between compiler versions, so the `.stderr` files are checked on the
+//! toolchain they were written with and skipped elsewhere. Regenerate them with
+//! `TRYBUILD=overwrite cargo test -p tests --test ui`.
+
+#[test]
+#[rustversion::attr(
+    not(stable(1.95)),
+    ignore = "compiler messages are checked on Rust 1.95"
+)]
+fn ui() {
+    let cases = trybuild::TestCases::new();
+    cases.pass("ui/pass/*.rs");
+    cases.compile_fail("ui/fail/*.rs");
+}

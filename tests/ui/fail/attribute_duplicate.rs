@@ -1,0 +1,8 @@
+use plugin_runtime::{PluginError, plugin_interface};
+
+#[plugin_interface(package = "proto", package = "other")]
+pub trait Store {
+    async fn get(&self, key: String) -> Result<Vec<u8>, PluginError>;
+}
+
+fn main() {}

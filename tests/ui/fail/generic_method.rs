@@ -1,0 +1,8 @@
+use plugin_runtime::{PluginError, plugin_interface};
+
+#[plugin_interface]
+pub trait Store {
+    async fn get<K: Into<String>>(&self, key: K) -> Result<Vec<u8>, PluginError>;
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use plugin_runtime::plugin_interface;
+
+#[plugin_interface]
+pub trait Store {
+    async fn put(&self, key: String);
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use plugin_runtime::plugin_interface;
+
+#[plugin_interface]
+pub struct Store {
+    path: String,
+}
+
+fn main() {}

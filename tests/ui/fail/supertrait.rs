@@ -1,0 +1,12 @@
+use plugin_runtime::{PluginError, plugin_interface};
+
+pub trait Named {
+    fn name(&self) -> String;
+}
+
+#[plugin_interface]
+pub trait Store: Named + Send + Sync {
+    async fn get(&self, key: String) -> Result<Vec<u8>, PluginError>;
+}
+
+fn main() {}
