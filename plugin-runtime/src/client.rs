@@ -529,15 +529,14 @@ fn kill_group(pid: u32) {
 fn plugin_name(command: &std::process::Command) -> String {
     let program = base_name(command.get_program());
     let args: Vec<&OsStr> = command.get_args().collect();
-    if matches!(program.as_str(), "sh" | "bash" | "dash") && args.first() == Some(&OsStr::new("-c"))
-    {
-        if let Some(first) = args
+    if matches!(program.as_str(), "sh" | "bash" | "dash")
+        && args.first() == Some(&OsStr::new("-c"))
+        && let Some(first) = args
             .get(1)
             .and_then(|script| script.to_str())
             .and_then(|script| script.split_whitespace().next())
-        {
-            return base_name(OsStr::new(first.trim_matches(['\'', '"'])));
-        }
+    {
+        return base_name(OsStr::new(first.trim_matches(['\'', '"'])));
     }
     program
 }

@@ -93,10 +93,10 @@ async fn bind_unix() -> Result<Listener, Error> {
         match UnixListener::bind(&path) {
             Ok(listener) => {
                 let socket = SocketFile(path);
-                if let Some(group) = std::env::var_os("PLUGIN_UNIX_SOCKET_GROUP") {
-                    if !group.is_empty() {
-                        set_group_writable(socket.path(), &group.to_string_lossy())?;
-                    }
+                if let Some(group) = std::env::var_os("PLUGIN_UNIX_SOCKET_GROUP")
+                    && !group.is_empty()
+                {
+                    set_group_writable(socket.path(), &group.to_string_lossy())?;
                 }
                 return Ok(Listener::Unix { listener, socket });
             }

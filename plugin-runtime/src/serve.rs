@@ -102,6 +102,9 @@ impl ServeConfig {
 /// go-plugin's explanation on stderr and exits with status 1, printing nothing on stdout.
 pub async fn serve(config: ServeConfig) -> Result<(), Error> {
     check_cookie(&config.handshake);
+    // Read before the handshake: a host may give up and die the moment it has read it.
+    // SAFETY: getppid has no preconditions.
+    let parent = unsafe { libc::getppid() };
 
     let own_versions: Vec<u32> = if config.versions.is_empty() {
         vec![config.handshake.protocol_version]
@@ -198,7 +201,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), Error> {
     tokio::spawn(ignore_interrupts(interrupts));
     let (orphaned_tx, mut orphaned) = watch::channel(false);
     if config.exit_with_host {
-        tokio::spawn(watch_host(orphaned_tx, host_stdout));
+        tokio::spawn(watch_host(orphaned_tx, parent, host_stdout));
     }
 
     // Wait for Shutdown (or the host going away, or the server failing on its own).
@@ -257,12 +260,14 @@ async fn ignore_interrupts(mut interrupts: tokio::signal::unix::Signal) {
 /// Ends the plugin when its host goes away (go-plugin#10, #210): nobody can talk to it any more,
 /// so staying alive only leaks a process and a socket file. The host is gone when the plugin's
 /// parent changes, or when nobody reads the stdout pipe the handshake was printed on.
-async fn watch_host(orphaned: watch::Sender<bool>, host_stdout: std::os::fd::OwnedFd) {
-    // SAFETY: getppid has no preconditions.
-    let parent = unsafe { libc::getppid() };
+async fn watch_host(
+    orphaned: watch::Sender<bool>,
+    parent: libc::pid_t,
+    host_stdout: std::os::fd::OwnedFd,
+) {
     loop {
         tokio::time::sleep(PARENT_POLL).await;
-        // SAFETY: as above.
+        // SAFETY: getppid has no preconditions.
         let reparented = parent > 1 && unsafe { libc::getppid() } != parent;
         if reparented || reader_gone(&host_stdout) {
             tracing::warn!("host process exited, shutting down plugin");

@@ -222,11 +222,11 @@ pub(crate) async fn copy_to_sinks(
                         continue;
                     }
                 };
-                if let Some(writer) = sink {
-                    if writer.write_all(&chunk.data).await.is_err() || writer.flush().await.is_err()
-                    {
-                        *sink = None;
-                    }
+                if let Some(writer) = sink
+                    && (writer.write_all(&chunk.data).await.is_err()
+                        || writer.flush().await.is_err())
+                {
+                    *sink = None;
                 }
             }
             Ok(None) => {

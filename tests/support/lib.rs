@@ -41,15 +41,16 @@ pub fn target_dir() -> PathBuf {
     }
 }
 
-/// A binary of the `examples` package, built first if it is missing.
+/// A binary of the `examples` package. The package is built (or found up to date) once per test
+/// process, so a test never runs a stale binary.
 pub fn example_binary(name: &str) -> PathBuf {
-    let path = target_dir().join("debug").join(name);
-    if !path.is_file() {
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "-p", "examples", "--bins"])
+    static BUILT: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    let built = BUILT.get_or_init(|| {
+        Command::new(env!("CARGO"))
+            .args(["build", "-q", "-p", "examples", "--bins"])
             .status()
-            .expect("cargo build -p examples");
-        assert!(status.success(), "cargo build -p examples failed");
-    }
-    path
+            .is_ok_and(|status| status.success())
+    });
+    assert!(*built, "cargo build -p examples failed");
+    target_dir().join("debug").join(name)
 }

@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use examples::{HANDSHAKE, Kv, KvPlugin};
+use examples::{HANDSHAKE, Kv, KvPlugin, store};
 use plugin_runtime::{PluginError, ServeConfig, serve};
 
 /// Appended to every stored value, as go-plugin's plugins do, so a reader can tell which plugin
@@ -18,13 +18,7 @@ struct FileKv {
 impl Kv for FileKv {
     async fn get(&self, key: String) -> Result<Vec<u8>, PluginError> {
         tracing::debug!(key = %key, "get");
-        match tokio::fs::read(file_name(&key)?).await {
-            Ok(value) => Ok(value),
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
-                Err(PluginError::not_found(format!("no value for key {key:?}")))
-            }
-            Err(err) => Err(err.into()),
-        }
+        store::read(&key).await
     }
 
     async fn put(&self, key: String, value: Vec<u8>) -> Result<(), PluginError> {
@@ -35,19 +29,8 @@ impl Kv for FileKv {
         }
         let mut stored = value;
         stored.extend_from_slice(SIGNATURE);
-        tokio::fs::write(file_name(&key)?, stored).await?;
-        Ok(())
+        store::write(&key, &stored).await
     }
-}
-
-/// Keys become file names, so they must not reach outside the working directory.
-fn file_name(key: &str) -> Result<String, PluginError> {
-    if key.is_empty() || key.contains('/') || key.contains('\0') {
-        return Err(PluginError::invalid_argument(format!(
-            "key {key:?} cannot be used as a file name"
-        )));
-    }
-    Ok(format!("kv_{key}"))
 }
 
 #[tokio::main]

@@ -2,8 +2,10 @@
 //!
 //! The plugin command comes from `KV_PLUGIN` (run through `sh -c`, as go-plugin's example does)
 //! and defaults to the `kv-plugin` binary beside this one. `kv proto` prints the `.proto` text of
-//! the interface, for writing the plugin in another language. Logs go to stderr; `RUST_LOG`
-//! sets their level (default `warn`).
+//! the interface, for writing the plugin in another language. `KV_VERSIONS` (for example `2,3`)
+//! lists the protocol versions offered, as go-plugin's examples/negotiated host does with
+//! `negotiated-plugin` (default: `1`). Logs go to stderr; `RUST_LOG` sets their level (default
+//! `warn`).
 
 use std::process::{Command, ExitCode};
 
@@ -46,6 +48,7 @@ async fn run(args: &[String]) -> Result<(), String> {
     };
 
     let config = ClientConfig::new(HANDSHAKE, plugin_command()?)
+        .versions(versions()?)
         .sync_stdout(tokio::io::stderr())
         .sync_stderr(tokio::io::stderr());
     let client = Client::start(config).await.map_err(|err| err.to_string())?;
@@ -78,6 +81,21 @@ async fn call(client: &Client, operation: Operation<'_>) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// The versions in `KV_VERSIONS`, or the handshake's.
+fn versions() -> Result<Vec<u32>, String> {
+    match std::env::var("KV_VERSIONS") {
+        Ok(list) if !list.is_empty() => list
+            .split(',')
+            .map(|v| {
+                v.trim()
+                    .parse()
+                    .map_err(|_| format!("KV_VERSIONS: {v:?} is not a version number"))
+            })
+            .collect(),
+        _ => Ok(vec![HANDSHAKE.protocol_version]),
+    }
 }
 
 /// `sh -c "$KV_PLUGIN"`, or the `kv-plugin` beside this binary.
