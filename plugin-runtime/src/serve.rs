@@ -118,6 +118,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), Error> {
     }
 
     let log_fd = crate::stdio::duplicate_stderr()?;
+    report_panics_on(crate::stdio::duplicate_stderr()?);
     if config.logging {
         crate::log::install_plugin_subscriber(log_fd);
     }
@@ -245,6 +246,33 @@ fn check_cookie(config: &HandshakeConfig) {
         eprint!("{message}");
         std::process::exit(1);
     }
+}
+
+/// Writes every panic to the log channel as a `panic: …` line, which go-plugin's host (and ours)
+/// logs at ERROR with everything after it. Without this, the panic message would only travel
+/// through `GRPCStdio`, which most hosts discard. The previous hook still runs.
+fn report_panics_on(log: std::os::fd::OwnedFd) {
+    let log = std::fs::File::from(log);
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let thread = std::thread::current();
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| info.payload().downcast_ref::<String>().map(String::as_str))
+            .unwrap_or("Box<dyn Any>");
+        let location = info
+            .location()
+            .map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()))
+            .unwrap_or_default();
+        let text = format!(
+            "panic: {message}\n\tthread '{}' panicked at {location}\n",
+            thread.name().unwrap_or("<unnamed>")
+        );
+        let _ = (&log).write_all(text.as_bytes());
+        previous(info);
+    }));
 }
 
 /// A terminal's Ctrl-C reaches every process in the foreground group; the host decides when its

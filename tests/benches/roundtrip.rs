@@ -3,9 +3,10 @@
 //! - `plugin/*`: this process is the host (`plugin_runtime::Client`), `test-plugin` the plugin;
 //!   `echo` through the generated `TesterClient`.
 //! - `raw_tonic/*`: the baseline. A plain tonic server in a separate process (this binary,
-//!   re-executed with `ROUNDTRIP_RAW_SERVER` set) serves the same generated `TesterServer` with
-//!   tonic's default settings; this process calls it through a plain `tonic::client::Grpc` on a
-//!   default `Channel`. No runtime code on either side except the generated server adapter.
+//!   re-executed with `ROUNDTRIP_RAW_SERVER` set), with tonic's default settings, serves
+//!   `plugintest.Tester/Echo` written as tonic-build generates services; this process calls it
+//!   through a plain `tonic::client::Grpc` on a default `Channel`. No code of ours on either side
+//!   but the prost messages.
 //! - `raw_tonic_tuned/*`: the same with our runtime's HTTP/2 windows (8 MiB stream, 16 MiB
 //!   connection) on both sides, to show what the windows do for 1 MiB.
 //! - `go_plugin/*`, when `ROUNDTRIP_GO_PLUGIN` names the `gobench` program of
@@ -15,17 +16,22 @@
 //! `Client::start` → `dispense` → first echo → `kill`. Each group takes about 15 s on 2 cores;
 //! `scripts/bench-vs-go` runs this beside go-plugin's host and prints a table.
 
+use std::convert::Infallible;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
+use std::pin::Pin;
 use std::process::{Child, Command, Stdio};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, SamplingMode};
-use plugin_runtime::{Client, ClientConfig, PluginError};
+use plugin_runtime::{Client, ClientConfig};
 use tests::tester_messages::{EchoRequest, EchoResponse};
-use tests::{HANDSHAKE, Tester, TesterPlugin, TesterServer};
+use tests::{HANDSHAKE, Tester, TesterPlugin};
 use tokio::runtime::Runtime;
+use tonic::body::Body;
+use tonic::codegen::http;
 use tonic::transport::{Channel, Endpoint, Server};
 
 const SMALL: usize = 16;
@@ -123,7 +129,7 @@ fn raw_tonic(criterion: &mut Criterion, runtime: &Runtime, name: &str, windows: 
         async move {
             grpc.ready().await.expect("channel ready");
             let codec = tonic_prost::ProstCodec::<EchoRequest, EchoResponse>::default();
-            let path = tonic::codegen::http::uri::PathAndQuery::from_static(ECHO);
+            let path = http::uri::PathAndQuery::from_static(ECHO);
             let request = tonic::Request::new(EchoRequest { data });
             let response = grpc.unary(request, path, codec).await.expect("echo");
             response.into_inner().value
@@ -168,7 +174,7 @@ async fn raw_channel(socket: &Path, windows: Windows) -> Channel {
     }
     let socket = socket.to_path_buf();
     endpoint
-        .connect_with_connector(tower::service_fn(move |_: tonic::codegen::http::Uri| {
+        .connect_with_connector(tower::service_fn(move |_: http::Uri| {
             let socket = socket.clone();
             async move {
                 let stream = tokio::net::UnixStream::connect(socket).await?;
@@ -240,7 +246,7 @@ fn raw_server(socket: PathBuf, windows: Windows) {
             while matches!(stdin.read(&mut buf).await, Ok(n) if n > 0) {}
         };
         server
-            .add_service(TesterServer::new(EchoOnly))
+            .add_service(RawEcho)
             .serve_with_incoming_shutdown(
                 tokio_stream::wrappers::UnixListenerStream::new(listener),
                 stdin_closed,
@@ -251,43 +257,44 @@ fn raw_server(socket: PathBuf, windows: Windows) {
     let _ = std::fs::remove_file(socket);
 }
 
-/// `Tester` with only `echo`, as the raw server needs.
-struct EchoOnly;
+/// `plugintest.Tester/Echo` as tonic-build would generate it: the baseline runs no code of ours
+/// but the prost message structs (the generated `TesterServer` would follow every change to the
+/// trait, and is what `plugin/*` measures anyway).
+#[derive(Clone)]
+struct RawEcho;
 
-impl Tester for EchoOnly {
-    async fn echo(&self, data: Vec<u8>) -> Result<Vec<u8>, PluginError> {
-        Ok(data)
+impl tonic::server::NamedService for RawEcho {
+    const NAME: &'static str = "plugintest.Tester";
+}
+
+impl tower::Service<http::Request<Body>> for RawEcho {
+    type Response = http::Response<Body>;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
     }
 
-    async fn print(&self, _: String, _: String) -> Result<(), PluginError> {
-        Err(not_benchmarked())
-    }
-
-    async fn log(&self, _: String, _: String) -> Result<(), PluginError> {
-        Err(not_benchmarked())
-    }
-
-    async fn sleep(&self, _: u64) -> Result<(), PluginError> {
-        Err(not_benchmarked())
-    }
-
-    async fn exit(&self, _: i32) -> Result<(), PluginError> {
-        Err(not_benchmarked())
-    }
-
-    async fn fail(&self, _: String) -> Result<(), PluginError> {
-        Err(not_benchmarked())
-    }
-
-    async fn version(&self) -> Result<u32, PluginError> {
-        Err(not_benchmarked())
-    }
-
-    async fn env(&self, _: String) -> Result<Option<String>, PluginError> {
-        Err(not_benchmarked())
+    fn call(&mut self, request: http::Request<Body>) -> Self::Future {
+        if request.uri().path() != ECHO {
+            return Box::pin(async { Ok(tonic::Status::unimplemented("").into_http()) });
+        }
+        Box::pin(async move {
+            let codec = tonic_prost::ProstCodec::<EchoResponse, EchoRequest>::default();
+            Ok(tonic::server::Grpc::new(codec)
+                .unary(RawEcho, request)
+                .await)
+        })
     }
 }
 
-fn not_benchmarked() -> PluginError {
-    PluginError::new("not served by the raw tonic benchmark server")
+impl tonic::server::UnaryService<EchoRequest> for RawEcho {
+    type Response = EchoResponse;
+    type Future = std::future::Ready<Result<tonic::Response<EchoResponse>, tonic::Status>>;
+
+    fn call(&mut self, request: tonic::Request<EchoRequest>) -> Self::Future {
+        let value = request.into_inner().data;
+        std::future::ready(Ok(tonic::Response::new(EchoResponse { value })))
+    }
 }

@@ -50,6 +50,10 @@ impl Tester for Plugin {
         Err(PluginError::not_found(message))
     }
 
+    async fn panic(&self, message: String) -> Result<(), PluginError> {
+        panic!("{message}")
+    }
+
     async fn version(&self) -> Result<u32, PluginError> {
         Ok(self.version)
     }

@@ -29,6 +29,8 @@ pub trait Tester {
     async fn fail(&self, message: String) -> Result<(), PluginError>;
     /// The protocol version whose plugin set answered.
     async fn version(&self) -> Result<u32, PluginError>;
+    /// Panics in the handler with `message`.
+    async fn panic(&self, message: String) -> Result<(), PluginError>;
     /// The plugin's value of environment variable `name`.
     async fn env(&self, name: String) -> Result<Option<String>, PluginError>;
 }
