@@ -109,6 +109,38 @@ fn handshake_line_is_go_plugins_exactly() {
     kill(&mut child);
 }
 
+unsafe extern "C" {
+    fn getgid() -> u32;
+}
+
+#[test]
+fn socket_group_and_mode_follow_plugin_unix_socket_group() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    // SAFETY: getgid has no preconditions.
+    let gid = unsafe { getgid() };
+    let name = std::fs::read_to_string("/etc/group")
+        .ok()
+        .and_then(|groups| {
+            groups.lines().find_map(|line| {
+                let fields: Vec<&str> = line.split(':').collect();
+                (fields.get(2) == Some(&gid.to_string().as_str())).then(|| fields[0].to_owned())
+            })
+        })
+        .expect("the current group has a name");
+    for group in [gid.to_string(), name] {
+        let (line, mut child) = handshake_line("", &[("PLUGIN_UNIX_SOCKET_GROUP", &group)]);
+        let socket = line.split('|').nth(3).expect("address").to_owned();
+        let metadata = std::fs::metadata(&socket).expect("socket exists");
+        assert_eq!(metadata.gid(), gid, "group {group}");
+        assert_eq!(
+            metadata.permissions().mode() & 0o777,
+            0o660,
+            "group {group}"
+        );
+        kill(&mut child);
+    }
+}
+
 #[test]
 fn seventh_field_only_when_multiplexing_was_requested() {
     let (line, mut child) = handshake_line("", &[("PLUGIN_MULTIPLEX_GRPC", "true")]);
