@@ -226,11 +226,26 @@ async fn calls_cross_the_process_boundary_with_errors_intact() {
         vec![1, 2, 3]
     );
     let err: PluginError = tester
-        .fail("no such thing".into())
+        .fail(Code::NotFound as i32, "no such thing".into())
         .await
         .expect_err("fails");
     assert_eq!(err.code(), Code::NotFound);
     assert_eq!(err.message(), "no such thing");
+    // Errors the plugin returns, even with the code of a broken transport (`Unknown`), are
+    // reported at once: only transport failures wait to learn whether the plugin died.
+    let started = Instant::now();
+    for _ in 0..3 {
+        let err = tester
+            .fail(Code::Unknown as i32, "plain error".into())
+            .await
+            .expect_err("fails");
+        assert_eq!((err.code(), err.message()), (Code::Unknown, "plain error"));
+    }
+    assert!(
+        started.elapsed() < Duration::from_millis(1000),
+        "{:?}",
+        started.elapsed()
+    );
     assert_eq!(
         tester
             .env("BASIC_PLUGIN_HOST_ONLY".into())

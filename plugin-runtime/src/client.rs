@@ -306,12 +306,15 @@ impl Client {
                 ServingStatus::try_from(response.get_ref().status)
                     .unwrap_or(ServingStatus::Unknown)
             )))),
-            Err(status) => match self.inner.exit.wait_for(exit::RESET_GRACE).await {
-                Some(exit_status) => Err(Error::PluginExited {
-                    status: exit_status,
-                }),
-                None => Err(Error::Rpc(status)),
-            },
+            Err(status) if exit::may_mean_exit(&status) => {
+                match self.inner.exit.wait_for(exit::RESET_GRACE).await {
+                    Some(exit_status) => Err(Error::PluginExited {
+                        status: exit_status,
+                    }),
+                    None => Err(Error::Rpc(status)),
+                }
+            }
+            Err(status) => Err(Error::Rpc(status)),
         }
     }
 

@@ -8,6 +8,18 @@ use tokio::sync::watch;
 /// transport error instead.
 pub(crate) const RESET_GRACE: Duration = Duration::from_millis(500);
 
+/// Whether a failed call may have failed because the plugin died: the transport broke (the status
+/// carries the transport's error) or the connection is unavailable. An error the plugin itself
+/// returned, whatever its code, arrives without a source and is reported at once.
+pub(crate) fn may_mean_exit(status: &tonic::Status) -> bool {
+    use std::error::Error as _;
+    status.source().is_some()
+        || matches!(
+            status.code(),
+            tonic::Code::Unavailable | tonic::Code::Cancelled
+        )
+}
+
 /// The receiving side: whether (and how) the plugin process has exited.
 #[derive(Clone, Debug)]
 pub(crate) struct ExitWatch {

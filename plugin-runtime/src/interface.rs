@@ -144,10 +144,7 @@ impl Connection {
     async fn failed(&self, status: Status) -> Error {
         // A connection reset usually arrives a moment before the process is reaped.
         if let Some(exit) = &self.exit
-            && matches!(
-                status.code(),
-                tonic::Code::Unavailable | tonic::Code::Unknown | tonic::Code::Cancelled
-            )
+            && crate::exit::may_mean_exit(&status)
             && let Some(status) = exit.wait_for(crate::exit::RESET_GRACE).await
         {
             return Error::PluginExited { status };

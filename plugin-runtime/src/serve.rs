@@ -162,24 +162,6 @@ pub async fn serve(config: ServeConfig) -> Result<(), Error> {
         .add_routes(routes);
     let network = listener.network();
     let address = listener.address();
-    let serving = tokio::spawn(async move {
-        let stopped = async move {
-            let mut stop_rx = stop_rx;
-            crate::controller::raised(&mut stop_rx).await;
-        };
-        match listener {
-            Listener::Unix { listener, socket } => {
-                let incoming = tokio_stream::wrappers::UnixListenerStream::new(listener);
-                let result = server.serve_with_incoming_shutdown(incoming, stopped).await;
-                drop(socket);
-                result
-            }
-            Listener::Tcp { listener } => {
-                let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
-                server.serve_with_incoming_shutdown(incoming, stopped).await
-            }
-        }
-    });
 
     // Registered before the handshake: a host may signal as soon as it has read it.
     let interrupts = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
@@ -199,6 +181,27 @@ pub async fn serve(config: ServeConfig) -> Result<(), Error> {
         .map_err(|err| Error::io("failed to duplicate stdout", err))?;
     stdio_feed.redirect()?;
 
+    // Serving starts only now, so no call runs (and prints) before fds 1 and 2 are redirected;
+    // a host that connects earlier waits in the listen backlog.
+    let mut serving = tokio::spawn(async move {
+        let stopped = async move {
+            let mut stop_rx = stop_rx;
+            crate::controller::raised(&mut stop_rx).await;
+        };
+        match listener {
+            Listener::Unix { listener, socket } => {
+                let incoming = tokio_stream::wrappers::UnixListenerStream::new(listener);
+                let result = server.serve_with_incoming_shutdown(incoming, stopped).await;
+                drop(socket);
+                result
+            }
+            Listener::Tcp { listener } => {
+                let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
+                server.serve_with_incoming_shutdown(incoming, stopped).await
+            }
+        }
+    });
+
     tokio::spawn(ignore_interrupts(interrupts));
     let (orphaned_tx, mut orphaned) = watch::channel(false);
     if config.exit_with_host {
@@ -206,7 +209,6 @@ pub async fn serve(config: ServeConfig) -> Result<(), Error> {
     }
 
     // Wait for Shutdown (or the host going away, or the server failing on its own).
-    let mut serving = serving;
     let outcome = tokio::select! {
         () = crate::controller::raised(&mut shutdown) => None,
         () = crate::controller::raised(&mut orphaned) => None,

@@ -12,23 +12,29 @@
 //! - `go_plugin/*`, when `ROUNDTRIP_GO_PLUGIN` names the `gobench` program of
 //!   `tests/interop/gobench`: our host calling go-plugin's Go plugin (`gobench plugin`).
 //!
-//! `unary_small` echoes 16 bytes, `echo_1MiB` 1 MiB, and `start_call_kill` times
-//! `Client::start` → `dispense` → first echo → `kill`. Each group takes about 15 s on 2 cores;
-//! `scripts/bench-vs-go` runs this beside go-plugin's host and prints a table.
+//! `unary_small` echoes 16 bytes, `echo_1MiB` 1 MiB (each call sends what the last one returned,
+//! so no copy is timed that a Go host would not make), both from a task on the host's runtime,
+//! as Go calls from a goroutine. `plugin/unary_small_block_on` makes the calls from
+//! `Runtime::block_on` instead, as the body of `#[tokio::main]` does: every call then crosses
+//! threads twice more. `start_call_kill` times `Client::start` → `dispense` → first echo → `kill`.
+//! The whole run takes about a minute on 2 cores; `scripts/bench-vs-go` runs it beside
+//! go-plugin's host and prints a table.
 
 use std::convert::Infallible;
+use std::ffi::OsString;
+use std::hint::black_box;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::process::{Child, Command, Stdio};
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, SamplingMode};
 use plugin_runtime::{Client, ClientConfig};
 use tests::tester_messages::{EchoRequest, EchoResponse};
-use tests::{HANDSHAKE, Tester, TesterPlugin};
+use tests::{HANDSHAKE, Tester, TesterClient, TesterPlugin};
 use tokio::runtime::Runtime;
 use tonic::body::Body;
 use tonic::codegen::http;
@@ -70,15 +76,17 @@ fn main() {
         .configure_from_args();
     let runtime = Runtime::new().expect("tokio runtime");
 
-    let test_plugin = || Command::new(env!("CARGO_BIN_EXE_test-plugin"));
+    let test_plugin = Program {
+        path: env!("CARGO_BIN_EXE_test-plugin").into(),
+        arg: None,
+    };
     plugin(&mut criterion, &runtime, "plugin", test_plugin);
     raw_tonic(&mut criterion, &runtime, "raw_tonic", Windows::Default);
     raw_tonic(&mut criterion, &runtime, "raw_tonic_tuned", Windows::Tuned);
     if let Some(gobench) = std::env::var_os(GO_PLUGIN) {
-        let go_plugin = move || {
-            let mut command = Command::new(&gobench);
-            command.arg("plugin");
-            command
+        let go_plugin = Program {
+            path: gobench,
+            arg: Some("plugin"),
         };
         plugin(&mut criterion, &runtime, "go_plugin", go_plugin);
     }
@@ -86,16 +94,63 @@ fn main() {
     criterion.final_summary();
 }
 
+/// A plugin program to launch.
+#[derive(Clone)]
+struct Program {
+    path: OsString,
+    arg: Option<&'static str>,
+}
+
+impl Program {
+    async fn start(&self) -> Client {
+        let mut command = Command::new(&self.path);
+        command.args(self.arg);
+        Client::start(ClientConfig::new(HANDSHAKE, command))
+            .await
+            .expect("start the plugin")
+    }
+}
+
+/// One way of calling `plugintest.Tester/Echo`.
+trait Echo: Clone + Send + Sync + 'static {
+    fn echo(&self, data: Vec<u8>) -> impl Future<Output = Vec<u8>> + Send;
+}
+
+/// Through the runtime: the generated client on the plugin's `Connection`.
+impl Echo for TesterClient {
+    async fn echo(&self, data: Vec<u8>) -> Vec<u8> {
+        Tester::echo(self, data).await.expect("echo")
+    }
+}
+
+/// Plain tonic: what a tonic-generated client does per call (clone, wait until ready, call).
+#[derive(Clone)]
+struct RawClient(tonic::client::Grpc<Channel>);
+
+impl Echo for RawClient {
+    async fn echo(&self, data: Vec<u8>) -> Vec<u8> {
+        let mut grpc = self.0.clone();
+        grpc.ready().await.expect("channel ready");
+        let codec = tonic_prost::ProstCodec::<EchoRequest, EchoResponse>::default();
+        let path = http::uri::PathAndQuery::from_static(ECHO);
+        let request = tonic::Request::new(EchoRequest { data });
+        let response = grpc.unary(request, path, codec).await.expect("echo");
+        response.into_inner().value
+    }
+}
+
 /// Our host calling a plugin process through the runtime.
-fn plugin(criterion: &mut Criterion, runtime: &Runtime, name: &str, command: impl Fn() -> Command) {
-    let start = || Client::start(ClientConfig::new(HANDSHAKE, command()));
-    let client = runtime.block_on(start()).expect("start the plugin");
+fn plugin(criterion: &mut Criterion, runtime: &Runtime, name: &str, program: Program) {
+    let client = runtime.block_on(program.start());
     let tester = client.dispense::<TesterPlugin>().expect("dispense Tester");
 
     let mut group = criterion.benchmark_group(name);
-    echo_benches(&mut group, runtime, |data| {
-        let tester = &tester;
-        async move { tester.echo(data).await.expect("echo") }
+    echo_benches(&mut group, runtime, &tester);
+    group
+        .sample_size(50)
+        .measurement_time(Duration::from_secs(3));
+    group.bench_function("unary_small_block_on", |b| {
+        b.iter_custom(|iters| runtime.block_on(time_echoes(&tester, iters, SMALL)))
     });
     runtime.block_on(client.kill());
 
@@ -104,11 +159,22 @@ fn plugin(criterion: &mut Criterion, runtime: &Runtime, name: &str, command: imp
         .sample_size(10)
         .measurement_time(Duration::from_secs(3));
     group.bench_function("start_call_kill", |b| {
-        b.to_async(runtime).iter(|| async {
-            let client = start().await.expect("start the plugin");
-            let tester = client.dispense::<TesterPlugin>().expect("dispense Tester");
-            tester.echo(vec![0x5a; SMALL]).await.expect("echo");
-            client.kill().await;
+        b.iter_custom(|iters| {
+            let program = program.clone();
+            in_task(runtime, async move {
+                let started = Instant::now();
+                for _ in 0..iters {
+                    let client = program.start().await;
+                    let tester = client.dispense::<TesterPlugin>().expect("dispense Tester");
+                    black_box(
+                        Tester::echo(&tester, vec![0x5a; SMALL])
+                            .await
+                            .expect("echo"),
+                    );
+                    client.kill().await;
+                }
+                started.elapsed()
+            })
         })
     });
     group.finish();
@@ -120,49 +186,54 @@ fn raw_tonic(criterion: &mut Criterion, runtime: &Runtime, name: &str, windows: 
     let socket = dir.path().join("raw.sock");
     let mut server = RawServer::spawn(&socket, windows);
     let channel = runtime.block_on(raw_channel(&socket, windows));
-    let grpc = tonic::client::Grpc::new(channel);
+    let client = RawClient(tonic::client::Grpc::new(channel));
 
     let mut group = criterion.benchmark_group(name);
-    echo_benches(&mut group, runtime, |data| {
-        // What a tonic-generated client does per call: clone, wait until ready, call.
-        let mut grpc = grpc.clone();
-        async move {
-            grpc.ready().await.expect("channel ready");
-            let codec = tonic_prost::ProstCodec::<EchoRequest, EchoResponse>::default();
-            let path = http::uri::PathAndQuery::from_static(ECHO);
-            let request = tonic::Request::new(EchoRequest { data });
-            let response = grpc.unary(request, path, codec).await.expect("echo");
-            response.into_inner().value
-        }
-    });
+    echo_benches(&mut group, runtime, &client);
     group.finish();
     server.stop();
 }
 
-/// `unary_small` and `echo_1MiB` through `echo`, which sends its argument and returns the reply.
-fn echo_benches<F, Fut>(group: &mut BenchmarkGroup<'_, WallTime>, runtime: &Runtime, echo: F)
-where
-    F: Fn(Vec<u8>) -> Fut,
-    Fut: Future<Output = Vec<u8>>,
-{
-    let small = vec![0x5a; SMALL];
-    let big = vec![0xa5; BIG];
-    assert_eq!(runtime.block_on(echo(big.clone())).len(), BIG);
-
+/// `unary_small` and `echo_1MiB`, the calls made from a task on the runtime.
+fn echo_benches(group: &mut BenchmarkGroup<'_, WallTime>, runtime: &Runtime, client: &impl Echo) {
+    let timed = |size: usize| move |iters: u64| in_task(runtime, time_echoes(client, iters, size));
     group
         .sample_size(50)
         .measurement_time(Duration::from_secs(3));
-    group.bench_function("unary_small", |b| {
-        b.to_async(runtime).iter(|| echo(small.clone()))
-    });
-    // Each call also copies 1 MiB into the request (the trait takes `Vec<u8>`), here as in every
-    // group, so the groups stay comparable.
+    group.bench_function("unary_small", |b| b.iter_custom(timed(SMALL)));
     group
         .sample_size(20)
         .measurement_time(Duration::from_secs(4));
-    group.bench_function("echo_1MiB", |b| {
-        b.to_async(runtime).iter(|| echo(big.clone()))
-    });
+    group.bench_function("echo_1MiB", |b| b.iter_custom(timed(BIG)));
+}
+
+/// `iters` echoes of `size` bytes, each sending what the previous one returned.
+fn time_echoes(
+    client: &impl Echo,
+    iters: u64,
+    size: usize,
+) -> impl Future<Output = Duration> + Send + 'static {
+    let client = client.clone();
+    async move {
+        let mut data = vec![0xa5; size];
+        let started = Instant::now();
+        for _ in 0..iters {
+            data = client.echo(data).await;
+        }
+        let elapsed = started.elapsed();
+        assert_eq!(data.len(), size, "echo changed the payload");
+        elapsed
+    }
+}
+
+/// Runs `future` as a task on the runtime's workers, where a host's own tasks run.
+fn in_task<T: Send + 'static>(
+    runtime: &Runtime,
+    future: impl Future<Output = T> + Send + 'static,
+) -> T {
+    runtime
+        .block_on(runtime.spawn(future))
+        .expect("benchmark task panicked")
 }
 
 async fn raw_channel(socket: &Path, windows: Windows) -> Channel {

@@ -46,8 +46,11 @@ impl Tester for Plugin {
         std::process::exit(code)
     }
 
-    async fn fail(&self, message: String) -> Result<(), PluginError> {
-        Err(PluginError::not_found(message))
+    async fn fail(&self, code: i32, message: String) -> Result<(), PluginError> {
+        Err(PluginError::with_code(
+            plugin_runtime::Code::from(code),
+            message,
+        ))
     }
 
     async fn panic(&self, message: String) -> Result<(), PluginError> {

@@ -25,8 +25,8 @@ pub trait Tester {
     async fn sleep(&self, millis: u64) -> Result<(), PluginError>;
     /// Ends the plugin process in the middle of the call.
     async fn exit(&self, code: i32) -> Result<(), PluginError>;
-    /// Fails with `NotFound` and `message`.
-    async fn fail(&self, message: String) -> Result<(), PluginError>;
+    /// Fails with gRPC code `code` and `message`.
+    async fn fail(&self, code: i32, message: String) -> Result<(), PluginError>;
     /// The protocol version whose plugin set answered.
     async fn version(&self) -> Result<u32, PluginError>;
     /// Panics in the handler with `message`.
