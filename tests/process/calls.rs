@@ -1,0 +1,95 @@
+//! Calls, errors, health, large messages.
+
+use super::*;
+
+#[tokio::test]
+async fn calls_cross_the_process_boundary_with_errors_intact() {
+    let client = start("").await;
+    client.ping().await.expect("health \"plugin\" is SERVING");
+    let tester = client.dispense::<TesterPlugin>().expect("dispense");
+    assert_eq!(
+        tester.echo(vec![1, 2, 3]).await.expect("echo"),
+        vec![1, 2, 3]
+    );
+    let err: PluginError = tester
+        .fail(Code::NotFound as i32, "no such thing".into())
+        .await
+        .expect_err("fails");
+    assert_eq!(err.code(), Code::NotFound);
+    assert_eq!(err.message(), "no such thing");
+    // Errors the plugin returns, even with the code of a broken transport (`Unknown`), are
+    // reported at once: only transport failures wait to learn whether the plugin died.
+    let started = Instant::now();
+    for _ in 0..3 {
+        let err = tester
+            .fail(Code::Unknown as i32, "plain error".into())
+            .await
+            .expect_err("fails");
+        assert_eq!((err.code(), err.message()), (Code::Unknown, "plain error"));
+    }
+    assert!(
+        started.elapsed() < Duration::from_millis(1000),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        tester
+            .env("BASIC_PLUGIN_HOST_ONLY".into())
+            .await
+            .expect("env"),
+        None
+    );
+    client.kill().await;
+}
+
+#[tokio::test]
+async fn messages_far_beyond_4_mib_go_both_ways() {
+    let client = start("").await;
+    let tester = client.dispense::<TesterPlugin>().expect("dispense");
+    let big: Vec<u8> = (0..64 * 1024 * 1024).map(|i| (i % 251) as u8).collect();
+    let back = tester.echo(big.clone()).await.expect("64 MiB echo");
+    assert!(back == big, "64 MiB round trip intact");
+    client.kill().await;
+}
+
+#[tokio::test]
+async fn host_environment_is_passed_unless_skipped() {
+    // SAFETY: no other thread of this test binary reads this variable.
+    unsafe { std::env::set_var("PLUGIN_RS_TEST_HOST_VAR", "from-host") };
+    let client = start("").await;
+    let tester = client.dispense::<TesterPlugin>().expect("dispense");
+    assert_eq!(
+        tester
+            .env("PLUGIN_RS_TEST_HOST_VAR".into())
+            .await
+            .expect("env")
+            .as_deref(),
+        Some("from-host")
+    );
+    assert_eq!(
+        tester
+            .env("PLUGIN_PROTOCOL_VERSIONS".into())
+            .await
+            .expect("env")
+            .as_deref(),
+        Some("1")
+    );
+    client.kill().await;
+
+    let config = ClientConfig::new(HANDSHAKE, plugin("")).skip_host_env(true);
+    let client = Client::start(config).await.expect("start");
+    let tester = client.dispense::<TesterPlugin>().expect("dispense");
+    assert_eq!(
+        tester
+            .env("PLUGIN_RS_TEST_HOST_VAR".into())
+            .await
+            .expect("env"),
+        None
+    );
+    assert_eq!(
+        tester.env(MODE.into()).await.expect("env").as_deref(),
+        Some(""),
+        "the command's own environment is kept"
+    );
+    client.kill().await;
+}
