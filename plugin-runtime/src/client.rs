@@ -16,6 +16,7 @@ use tonic::transport::{Channel, Endpoint};
 use crate::exit::{self, ExitNotifier, ExitWatch};
 use crate::handshake::{self, HandshakeConfig, Network};
 use crate::interface::{Connection, PluginInterface};
+use crate::log::StderrTail;
 use crate::serve::{CONNECTION_WINDOW, STREAM_WINDOW};
 use crate::stdio::Sink;
 use crate::{Error, controller};
@@ -26,6 +27,9 @@ const DEFAULT_START_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long `kill` waits for a plugin to exit after `Shutdown` before it sends SIGKILL; go-plugin
 /// hard-codes the same 2 s.
 const GRACEFUL_EXIT: Duration = Duration::from_secs(2);
+
+/// How long a plugin that ended its stdout without a handshake gets to finish its stderr.
+const LAST_WORDS: Duration = Duration::from_millis(1500);
 
 /// go-plugin's default `PluginLogBufferSize` and handshake line limit.
 const LINE_BUFFER: usize = 64 * 1024;
@@ -191,10 +195,11 @@ impl Client {
             kill_group(pid);
             return Err(Error::Serve("plugin stdio pipes missing".to_owned()));
         };
+        let tail = StderrTail::default();
         let logs = tokio::spawn(crate::log::mirror_stderr(
             stderr_pipe,
             name,
-            stderr,
+            Some(tail.writer(stderr)),
             log_buffer,
         ));
         let (notifier, exit) = exit::channel();
@@ -212,10 +217,14 @@ impl Client {
         let line = match first {
             FirstLine::Line(line) => line,
             FirstLine::Eof => {
+                // The plugin is gone (or closed stdout): let its last words arrive first.
+                let status = exit.wait_for(LAST_WORDS).await;
                 kill_group(pid);
+                let mut diagnostics = handshake::diagnostics(Some(&program), true);
+                diagnostics.push_str(&last_words(status, &tail));
                 return Err(Error::UnrecognizedMessage {
                     line: String::new(),
-                    diagnostics: handshake::diagnostics(Some(&program), true),
+                    diagnostics,
                 });
             }
             FirstLine::TooLong => {
@@ -397,6 +406,22 @@ fn prepare(
     // the plugin's own children with it (go-plugin#136).
     command.process_group(0);
     command
+}
+
+/// What the plugin said before it died: go-plugin leaves this to the logs; an error that carries
+/// it explains a crash (or a plugin run without the cookie) by itself.
+fn last_words(status: Option<Option<String>>, tail: &StderrTail) -> String {
+    let how = match status {
+        Some(Some(status)) => format!("The plugin exited ({status})"),
+        Some(None) => "The plugin exited".to_owned(),
+        None => "The plugin closed its stdout".to_owned(),
+    };
+    let lines = tail.render();
+    if lines.is_empty() {
+        format!("\n{how} and wrote nothing to stderr.")
+    } else {
+        format!("\n{how}; the last lines it wrote to stderr:\n{lines}")
+    }
 }
 
 enum FirstLine {

@@ -15,11 +15,13 @@
 mod format;
 mod mirror;
 mod parse;
+mod tail;
 mod timestamp;
 
 pub(crate) use format::install_plugin_subscriber;
 pub use format::{HclogLayer, init_plugin_logging};
 pub(crate) use mirror::{DEFAULT_BUFFER, TARGET, mirror_stderr};
+pub(crate) use tail::StderrTail;
 
 #[cfg(test)]
 mod tests;
