@@ -101,9 +101,9 @@ mod tests {
         }
         writer.write_all(&[b'x'; 2000]).unwrap();
         let text = tail.render();
-        assert!(text.starts_with("  line 13\n"), "{text}");
+        assert!(text.starts_with("  line 12\n"), "{text}");
         assert!(text.contains("  line 19\n"));
-        assert!(!text.contains("line 12"));
+        assert!(!text.contains("line 11"));
         assert!(text.ends_with(&format!("  {}\n", "x".repeat(LINE_BYTES))));
     }
 
