@@ -15,7 +15,15 @@
 // tester.pb.go and tester_grpc.pb.go are protoc-gen-go v1.36.6 and
 // protoc-gen-go-grpc v1.3.0 output (both pinned in ../gotools) for the .proto
 // text of TesterPlugin::PROTO, with go_package interop/gobench;main. Regenerate
-// them when Echo's messages change; the other methods only need to exist.
+// them when Echo's messages change (the other methods only need to exist), with
+// the tools tests/interop/setup.sh builds, from tester.proto holding that text:
+//
+//	target/interop-venv/bin/python -m grpc_tools.protoc -I. \
+//	  --plugin=protoc-gen-go=target/interop-bin/tools/protoc-gen-go \
+//	  --plugin=protoc-gen-go-grpc=target/interop-bin/tools/protoc-gen-go-grpc \
+//	  --go_out=. --go_opt=paths=source_relative --go_opt=Mtester.proto='interop/gobench;main' \
+//	  --go-grpc_out=. --go-grpc_opt=paths=source_relative --go-grpc_opt=Mtester.proto='interop/gobench;main' \
+//	  tester.proto
 package main
 
 import (
