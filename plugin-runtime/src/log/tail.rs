@@ -109,21 +109,11 @@ mod tests {
 
     #[test]
     fn passes_everything_on() {
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        struct Shared(Arc<Mutex<Vec<u8>>>);
-        impl Write for Shared {
-            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-                self.0.lock().unwrap().extend_from_slice(buf);
-                Ok(buf.len())
-            }
-            fn flush(&mut self) -> std::io::Result<()> {
-                Ok(())
-            }
-        }
+        let seen = crate::log::tests::SharedBuf::default();
         let tail = StderrTail::default();
-        let mut writer = tail.writer(Some(Box::new(Shared(Arc::clone(&seen)))));
+        let mut writer = tail.writer(Some(Box::new(seen.clone())));
         writer.write_all(b"a\nb").unwrap();
-        assert_eq!(&*seen.lock().unwrap(), b"a\nb");
+        assert_eq!(seen.take(), b"a\nb");
         assert_eq!(tail.render(), "  a\n  b\n");
     }
 }
