@@ -209,6 +209,11 @@ impl Client {
         let mut stdout = BufReader::with_capacity(LINE_BUFFER, stdout);
         let first = tokio::select! {
             line = read_first_line(&mut stdout) => line,
+            // Only wins when something else (a child of the plugin) still holds stdout open.
+            _ = exit.wait() => {
+                kill_group(pid);
+                return Err(Error::ExitedBeforeConnect);
+            }
             () = tokio::time::sleep(start_timeout) => {
                 kill_group(pid);
                 return Err(Error::StartTimeout);

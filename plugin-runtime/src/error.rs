@@ -55,15 +55,6 @@ pub enum Error {
         client: Vec<u32>,
     },
 
-    /// Connecting to the plugin's socket failed.
-    #[error("failed to connect to plugin at {address}: {source}")]
-    Connect {
-        /// `unix:/path` or `tcp:host:port`.
-        address: String,
-        /// What the transport said.
-        source: Box<dyn std::error::Error + Send + Sync>,
-    },
-
     /// The plugin process has exited; the call could not complete.
     #[error("plugin exited{}", exit_suffix(.status))]
     PluginExited {
@@ -74,10 +65,6 @@ pub enum Error {
     /// The remote side answered a call with an error status.
     #[error("{}", status_text(.0))]
     Rpc(Status),
-
-    /// The host asked to dispense an interface the plugin's negotiated version does not offer.
-    #[error("unknown plugin type: {0}")]
-    UnknownPlugin(String),
 
     /// Serving failed on the plugin side (listener, socket, configuration).
     #[error("{0}")]
@@ -203,9 +190,7 @@ impl From<Error> for PluginError {
     fn from(err: Error) -> Self {
         match err {
             Error::Rpc(status) => PluginError::from(status),
-            Error::PluginExited { .. } | Error::Connect { .. } => {
-                PluginError::unavailable(err.to_string())
-            }
+            Error::PluginExited { .. } => PluginError::unavailable(err.to_string()),
             other => PluginError::new(other.to_string()),
         }
     }

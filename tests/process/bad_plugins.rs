@@ -43,6 +43,20 @@ async fn a_plugin_that_exits_silently_says_so() {
 }
 
 #[tokio::test]
+async fn a_plugin_that_exits_while_a_child_holds_its_stdout_is_noticed() {
+    let started = Instant::now();
+    let config = ClientConfig::new(HANDSHAKE, sh("sleep 30 & exit 4"))
+        .start_timeout(Duration::from_secs(20));
+    let err = Client::start(config).await.expect_err("exited");
+    assert_eq!(err.to_string(), "plugin exited before we could connect");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
 async fn a_plugin_that_hangs_before_its_handshake_times_out() {
     let started = Instant::now();
     let config =
