@@ -166,6 +166,10 @@ pub async fn serve(config: ServeConfig) -> Result<(), Error> {
     // Registered before the handshake: a host may signal as soon as it has read it.
     let interrupts = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
         .map_err(|err| Error::io("failed to handle SIGINT", err))?;
+    // SIGTERM (a service manager stopping everything) ends the plugin as Shutdown does, so it
+    // cleans up instead of dying mid-write (go-plugin#203).
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(|err| Error::io("failed to handle SIGTERM", err))?;
     let mux_requested = std::env::var_os("PLUGIN_MULTIPLEX_GRPC").is_some();
     let line = handshake::format_line(version, network, &address, None, mux_requested);
     {
@@ -212,6 +216,10 @@ pub async fn serve(config: ServeConfig) -> Result<(), Error> {
     let outcome = tokio::select! {
         () = crate::controller::raised(&mut shutdown) => None,
         () = crate::controller::raised(&mut orphaned) => None,
+        _ = terminate.recv() => {
+            tracing::debug!("plugin received SIGTERM, shutting down");
+            None
+        }
         result = &mut serving => Some(result),
     };
     if let Some(result) = outcome {

@@ -120,6 +120,23 @@ async fn sigint_is_ignored_by_the_plugin() {
 }
 
 #[tokio::test]
+async fn sigterm_shuts_the_plugin_down_cleanly() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut command = plugin("");
+    command.env("PLUGIN_UNIX_SOCKET_DIR", dir.path());
+    let client = Client::start(ClientConfig::new(HANDSHAKE, command))
+        .await
+        .expect("start");
+    // SAFETY: plain signal delivery to the child we started.
+    unsafe { libc_kill(client.pid() as i32, 15) };
+    let status = tokio::time::timeout(Duration::from_secs(5), client.wait())
+        .await
+        .expect("exits");
+    assert_eq!(status.as_deref(), Some("exit status: 0"));
+    assert!(socket_files(dir.path()).is_empty(), "socket file removed");
+}
+
+#[tokio::test]
 async fn dropping_the_last_client_kills_the_plugin() {
     let client = start("").await;
     let pid = client.pid();
