@@ -260,6 +260,7 @@ impl Client {
         };
         tokio::spawn(crate::stdio::copy_to_sinks(
             channel.clone(),
+            exit.clone(),
             sync_stdout,
             sync_stderr,
         ));

@@ -111,7 +111,13 @@ async fn a_plugin_flooding_stderr_does_not_block_anything() {
     let tester = client.dispense::<TesterPlugin>().expect("dispense");
     // And 4 MiB through stdout after the handshake.
     let flood = "y".repeat(4 << 20);
-    tester.print(flood, String::new()).await.expect("print");
+    match tokio::time::timeout(Duration::from_secs(20), tester.print(flood, String::new())).await {
+        Ok(result) => result.expect("print"),
+        Err(_) => panic!(
+            "4 MiB of stdout did not get through; plugin log:\n{}",
+            raw.text().replace(&"Q".repeat(4096), "")
+        ),
+    }
     eventually("the whole flood", || {
         raw.text().matches('Q').count() == 4 << 20
     })

@@ -117,7 +117,11 @@ fn plugin_logs_and_panics_reach_the_hosts_tracing_at_their_level() {
         .expect("runtime");
     runtime.block_on(async {
         let mut command = plugin("");
-        command.env("RUST_LOG", "trace");
+        // Trace for the test plugin, not for the transport crates (their frames would flood the log).
+        command.env(
+            "RUST_LOG",
+            "trace,h2=off,hyper=off,hyper_util=off,tower=off,tonic=off",
+        );
         let client = Client::start(ClientConfig::new(HANDSHAKE, command))
             .await
             .expect("start");
