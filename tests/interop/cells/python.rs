@@ -1,6 +1,12 @@
 //! Cell 3: our Rust host (`kv`) loads Python plugins written from go-plugin's guide for non-Go
 //! plugins: a complete one (health, controller, stdio, logs) and the guide's minimal one.
 
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use examples::{HANDSHAKE, Kv, KvPlugin};
+use plugin_runtime::{Client, ClientConfig};
+
 use crate::harness::{GRACE, GoPlugin, env, events, expect_event, go_host, kv, workdir};
 
 /// The peers themselves, checked against go-plugin's real host (our Go host at v1.8.0): if this
@@ -112,6 +118,81 @@ fn rust_host_round_trips_through_full_python_plugin() {
             "{run}"
         );
         assert!(!run.survivors, "a process outlived the host:\n{run}");
+    }
+}
+
+/// A stdio stream that breaks while the plugin lives is opened again by our host, so the
+/// plugin's output still arrives (a host that gave up would leave it undrained).
+#[test]
+fn rust_host_reopens_a_broken_stdio_stream() {
+    let env = env();
+    let dir = workdir();
+    let mut command = Command::new(&env.python);
+    command
+        .arg(env.python_peer("plugin_full.py"))
+        .current_dir(dir.path())
+        .env("PYTHONPATH", &env.python_stubs)
+        .env("KV_PLUGIN_ECHO", "1")
+        .env("PLUGIN_STDIO_BREAK_FIRST", "1");
+    let stdout = Captured::default();
+    let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
+    runtime.block_on(async {
+        let config = ClientConfig::new(HANDSHAKE, command).sync_stdout(stdout.clone());
+        let client = Client::start(config)
+            .await
+            .expect("start the Python plugin");
+        let kv = client.dispense::<KvPlugin>().expect("dispense");
+        kv.put("hello".to_owned(), b"world".to_vec())
+            .await
+            .expect("put");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !stdout.text().contains("python plugin stdout: put hello\n") {
+            assert!(
+                Instant::now() < deadline,
+                "the plugin's stdout never arrived: {:?}",
+                stdout.text()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        client.kill().await;
+    });
+}
+
+/// An in-memory `SyncStdout`.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl Captured {
+    fn text(&self) -> String {
+        let bytes = self.0.lock().map(|b| b.clone()).unwrap_or_default();
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+}
+
+impl tokio::io::AsyncWrite for Captured {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        if let Ok(mut bytes) = self.0.lock() {
+            bytes.extend_from_slice(buf);
+        }
+        std::task::Poll::Ready(Ok(buf.len()))
+    }
+
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
     }
 }
 
