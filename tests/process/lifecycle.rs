@@ -162,18 +162,25 @@ fn process_alive(pid: u32) -> bool {
     }
 }
 
-#[test]
-fn a_plugin_whose_host_dies_exits_by_itself() {
-    // A stand-in host: a shell that starts the plugin in the background and is then SIGKILLed.
-    let mut host = Command::new("sh")
+/// A shell standing in for a host: runs `script` with the plugin's cookie set and hands back its
+/// stdout, where the handshake arrives.
+fn shell_host(script: &str) -> (std::process::Child, BufReader<std::process::ChildStdout>) {
+    let mut shell = Command::new("sh")
         .arg("-c")
-        .arg(format!("'{TEST_PLUGIN}' & echo $!; wait"))
+        .arg(script)
         .env(HANDSHAKE.magic_cookie_key, HANDSHAKE.magic_cookie_value)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .expect("spawn sh");
-    let mut stdout = BufReader::new(host.stdout.take().expect("stdout"));
+    let stdout = BufReader::new(shell.stdout.take().expect("stdout"));
+    (shell, stdout)
+}
+
+#[test]
+fn a_plugin_whose_host_dies_exits_by_itself() {
+    // A stand-in host: a shell that starts the plugin in the background and is then SIGKILLed.
+    let (mut host, mut stdout) = shell_host(&format!("'{TEST_PLUGIN}' & echo $!; wait"));
     let mut pid_line = String::new();
     stdout.read_line(&mut pid_line).expect("pid");
     let pid: u32 = pid_line.trim().parse().expect("pid number");
@@ -195,15 +202,7 @@ fn a_plugin_whose_host_dies_exits_by_itself() {
 fn a_plugin_behind_a_shell_exits_when_nobody_reads_its_stdout() {
     // `sh -c "PLUGIN; true"` forks, so the plugin's parent is the shell, which outlives the host.
     // The host is gone once the handshake pipe has no reader left.
-    let mut shell = Command::new("sh")
-        .arg("-c")
-        .arg(format!("'{TEST_PLUGIN}'; true"))
-        .env(HANDSHAKE.magic_cookie_key, HANDSHAKE.magic_cookie_value)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn sh");
-    let mut stdout = BufReader::new(shell.stdout.take().expect("stdout"));
+    let (mut shell, mut stdout) = shell_host(&format!("'{TEST_PLUGIN}'; true"));
     let mut handshake = String::new();
     stdout.read_line(&mut handshake).expect("handshake");
     assert!(handshake.contains("|grpc|"), "{handshake:?}");
