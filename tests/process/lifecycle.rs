@@ -2,14 +2,20 @@
 
 use super::*;
 
-#[tokio::test]
-async fn kill_shuts_down_gracefully_fast_and_removes_the_socket() {
+/// Starts the test plugin with its socket in a fresh directory, so tests can see the socket file.
+async fn start_with_socket_dir() -> (tempfile::TempDir, Client) {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut command = plugin("");
     command.env("PLUGIN_UNIX_SOCKET_DIR", dir.path());
     let client = Client::start(ClientConfig::new(HANDSHAKE, command))
         .await
         .expect("start");
+    (dir, client)
+}
+
+#[tokio::test]
+async fn kill_shuts_down_gracefully_fast_and_removes_the_socket() {
+    let (dir, client) = start_with_socket_dir().await;
     client.ping().await.expect("ping");
     assert_eq!(socket_files(dir.path()).len(), 1);
 
@@ -121,12 +127,7 @@ async fn sigint_is_ignored_by_the_plugin() {
 
 #[tokio::test]
 async fn sigterm_shuts_the_plugin_down_cleanly() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let mut command = plugin("");
-    command.env("PLUGIN_UNIX_SOCKET_DIR", dir.path());
-    let client = Client::start(ClientConfig::new(HANDSHAKE, command))
-        .await
-        .expect("start");
+    let (dir, client) = start_with_socket_dir().await;
     // SAFETY: plain signal delivery to the child we started.
     unsafe { libc_kill(client.pid() as i32, 15) };
     let status = tokio::time::timeout(Duration::from_secs(5), client.wait())
