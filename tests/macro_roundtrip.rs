@@ -5,10 +5,8 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
+use go_plugin::{Code, Connection, PluginError, PluginInterface, PluginServer, plugin_interface};
 use hyper_util::rt::TokioIo;
-use plugin_runtime::{
-    Code, Connection, PluginError, PluginInterface, PluginServer, plugin_interface,
-};
 use prost::Message;
 use protox::prost_reflect::prost_types::FileDescriptorProto;
 use tokio::net::{UnixListener, UnixStream};

@@ -18,7 +18,7 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use plugin_runtime::{Client, ClientConfig, Code, Error, PluginError};
+use go_plugin::{Client, ClientConfig, Code, Error, PluginError};
 use tests::{HANDSHAKE, MODE, Tester, TesterPlugin};
 
 const TEST_PLUGIN: &str = env!("CARGO_BIN_EXE_test-plugin");

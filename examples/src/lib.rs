@@ -1,6 +1,6 @@
 //! The interfaces shared by the example hosts and plugins, mirroring go-plugin's examples.
 
-use plugin_runtime::{HandshakeConfig, PluginError, plugin_interface};
+use go_plugin::{HandshakeConfig, PluginError, plugin_interface};
 
 /// The handshake every go-plugin example uses: protocol version 1, cookie `BASIC_PLUGIN=hello`.
 pub const HANDSHAKE: HandshakeConfig = HandshakeConfig::new(1, "BASIC_PLUGIN", "hello");
@@ -17,7 +17,7 @@ pub trait Kv {
 /// Where the example plugins keep values: a file `kv_<key>` in the working directory, as
 /// go-plugin's example plugins do, so a `put` and a later `get` in two runs agree.
 pub mod store {
-    use plugin_runtime::PluginError;
+    use go_plugin::PluginError;
 
     /// The stored bytes of `key`; `NotFound` when nothing was stored.
     pub async fn read(key: &str) -> Result<Vec<u8>, PluginError> {

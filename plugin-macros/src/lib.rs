@@ -1,7 +1,7 @@
 //! `#[plugin_interface]`: turns a plain Rust trait into a go-plugin gRPC interface.
 //!
-//! Use it through `plugin_runtime::plugin_interface`; this crate is an implementation detail of
-//! `plugin-runtime`.
+//! Use it through `go_plugin::plugin_interface`; this crate is an implementation detail of
+//! `go-plugin` (the `plugin-runtime` directory).
 //!
 //! The macro reads the trait (`parse`) into a model of the service (`model`), checks the rules
 //! that span methods (`check`), and generates code from the model alone (`codegen`).
@@ -20,7 +20,7 @@ use proc_macro::TokenStream;
 /// Turns a trait of `async fn`s into a go-plugin gRPC interface, without a `.proto` file.
 ///
 /// ```
-/// use plugin_runtime::{PluginError, plugin_interface};
+/// use go_plugin::{PluginError, plugin_interface};
 ///
 /// /// A key-value store, wire-compatible with go-plugin's `examples/grpc`.
 /// #[plugin_interface(package = "proto", service = "KV")]
@@ -61,7 +61,7 @@ use proc_macro::TokenStream;
 ///   result as field 1, `value` (no field when the result is `()`);
 /// - `KvClient`, which implements `Kv` by calling the plugin: `KvClient::new(connection)`;
 /// - `KvServer<T>`, a tonic service that routes calls to an implementation `T: Kv`;
-/// - `KvPlugin`, which implements `plugin_runtime::PluginInterface` (what a host dispenses) and
+/// - `KvPlugin`, which implements `go_plugin::PluginInterface` (what a host dispenses) and
 ///   has `KvPlugin::server(implementation)` (what a plugin serves);
 /// - `KV_PROTO`, the equivalent `.proto` text.
 ///
@@ -73,13 +73,13 @@ use proc_macro::TokenStream;
 /// - `package = "…"`: the protobuf package; by default the trait name in snake_case.
 /// - `service = "…"`: the service name; by default the trait name.
 /// - `crate = "…"`: where the runtime is, when the macro cannot tell from `Cargo.toml` (for
-///   example when it is re-exported by another crate): `crate = "::my_sdk::plugin_runtime"`.
+///   example when it is re-exported by another crate): `crate = "::my_sdk::go_plugin"`.
 ///
 /// # Methods
 ///
 /// Each method is `async fn name(&self, arg: T, …) -> Result<U, E>`. `E` must convert from
-/// `plugin_runtime::Error` (so the client can report a failed call) and into `tonic::Status`
-/// (so the server can send it); `plugin_runtime::PluginError` does both and keeps the gRPC code
+/// `go_plugin::Error` (so the client can report a failed call) and into `tonic::Status`
+/// (so the server can send it); `go_plugin::PluginError` does both and keeps the gRPC code
 /// and message. Arguments and results can be:
 ///
 /// | Rust | protobuf |
@@ -172,7 +172,7 @@ mod tests {
             output.contains("\"::renamed::__private::prost\""),
             "{output}"
         );
-        assert!(!output.contains("plugin_runtime"), "{output}");
+        assert!(!output.contains("go_plugin"), "{output}");
         assert!(!output.contains("compile_error"), "{output}");
     }
 

@@ -8,7 +8,7 @@ use syn::{Ident, ItemTrait, Path, Type};
 pub(crate) struct Interface {
     /// The trait as the user wrote it.
     pub(crate) item: ItemTrait,
-    /// Where the runtime crate is: `::plugin_runtime` unless renamed.
+    /// Where the runtime crate is: `::go_plugin` unless renamed.
     pub(crate) krate: Path,
     /// The protobuf package, for example `proto`.
     pub(crate) package: Named,

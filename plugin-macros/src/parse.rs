@@ -17,8 +17,8 @@ use crate::names;
 use crate::types::{self, Mapped};
 
 const RETURN_ADVICE: &str = "plugin interface methods return `Result<T, E>`, where \
-                             `E: From<plugin_runtime::Error>` and `tonic::Status: From<E>`; \
-                             `plugin_runtime::PluginError` is both";
+                             `E: From<go_plugin::Error>` and `tonic::Status: From<E>`; \
+                             `go_plugin::PluginError` is both";
 
 /// Builds the model of `item`, or every error found in it.
 pub(crate) fn interface(args: TokenStream, item: ItemTrait) -> syn::Result<Interface> {
@@ -137,7 +137,7 @@ fn string_value(meta: &Meta, name: &str, errors: &mut Errors) -> Option<LitStr> 
     let example = match name {
         "package" => "package = \"proto\"",
         "service" => "service = \"KV\"",
-        _ => "crate = \"::plugin_runtime\"",
+        _ => "crate = \"::go_plugin\"",
     };
     match meta {
         Meta::NameValue(pair) => match &pair.value {
@@ -179,17 +179,17 @@ fn set<T>(slot: &mut Option<T>, value: T) -> bool {
     taken
 }
 
-/// Where generated code finds the runtime: as the user's Cargo.toml names `plugin-runtime`.
+/// Where generated code finds the runtime: as the user's Cargo.toml names `go-plugin`.
 ///
-/// Falls back to `::plugin_runtime` when the manifest does not say (a re-exporting facade crate,
+/// Falls back to `::go_plugin` when the manifest does not say (a re-exporting facade crate,
 /// or the runtime's own doctests); `crate = "…"` covers what detection cannot.
 fn runtime_path() -> Path {
-    match proc_macro_crate::crate_name("plugin-runtime") {
+    match proc_macro_crate::crate_name("go-plugin") {
         Ok(FoundCrate::Name(name)) => match syn::parse_str::<Ident>(&name) {
             Ok(ident) => syn::parse_quote!(::#ident),
-            Err(_) => syn::parse_quote!(::plugin_runtime),
+            Err(_) => syn::parse_quote!(::go_plugin),
         },
-        Ok(FoundCrate::Itself) | Err(_) => syn::parse_quote!(::plugin_runtime),
+        Ok(FoundCrate::Itself) | Err(_) => syn::parse_quote!(::go_plugin),
     }
 }
 

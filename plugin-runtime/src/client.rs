@@ -37,7 +37,7 @@ const LINE_BUFFER: usize = 64 * 1024;
 /// How to launch a plugin and talk to it: go-plugin's `ClientConfig` for gRPC plugins.
 ///
 /// ```no_run
-/// # use plugin_runtime::{ClientConfig, HandshakeConfig};
+/// # use go_plugin::{ClientConfig, HandshakeConfig};
 /// const HANDSHAKE: HandshakeConfig = HandshakeConfig::new(1, "BASIC_PLUGIN", "hello");
 /// let config = ClientConfig::new(HANDSHAKE, std::process::Command::new("./kv-plugin"));
 /// ```

@@ -121,7 +121,7 @@ impl Error {
 /// its code and message).
 ///
 /// ```
-/// use plugin_runtime::{Code, PluginError};
+/// use go_plugin::{Code, PluginError};
 ///
 /// let err = PluginError::not_found("no such key: hello");
 /// assert_eq!(err.code(), Code::NotFound);

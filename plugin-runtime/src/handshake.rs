@@ -38,7 +38,7 @@ use crate::Error;
 /// for a host that never comes.
 ///
 /// ```
-/// use plugin_runtime::HandshakeConfig;
+/// use go_plugin::HandshakeConfig;
 ///
 /// const HANDSHAKE: HandshakeConfig = HandshakeConfig::new(1, "BASIC_PLUGIN", "hello");
 /// assert_eq!(HANDSHAKE.magic_cookie_key, "BASIC_PLUGIN");

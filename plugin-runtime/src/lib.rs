@@ -18,11 +18,11 @@ mod stdio;
 
 pub use client::{Client, ClientConfig};
 pub use error::{Code, Error, PluginError, Status};
+pub use go_plugin_macros::plugin_interface;
 pub use handshake::HandshakeConfig;
 pub use interface::{Connection, PluginInterface, PluginServer};
 pub use listener::Transport;
 pub use log::{HclogLayer, init_plugin_logging};
-pub use plugin_macros::plugin_interface;
 pub use serve::{ServeConfig, serve};
 
 /// The largest message either side accepts or sends: go-plugin's hosts use `math.MaxInt32`.

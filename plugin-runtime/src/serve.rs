@@ -31,7 +31,7 @@ pub(crate) const CONNECTION_WINDOW: u32 = 16 << 20;
 /// version.
 ///
 /// ```no_run
-/// # use plugin_runtime::{HandshakeConfig, PluginServer, ServeConfig};
+/// # use go_plugin::{HandshakeConfig, PluginServer, ServeConfig};
 /// # fn kv_server() -> PluginServer { unimplemented!() }
 /// const HANDSHAKE: HandshakeConfig = HandshakeConfig::new(1, "BASIC_PLUGIN", "hello");
 /// let config = ServeConfig::new(HANDSHAKE).plugin(kv_server());

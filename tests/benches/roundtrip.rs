@@ -1,6 +1,6 @@
 //! Round trips from a host process to a plugin process over a Unix socket.
 //!
-//! - `plugin/*`: this process is the host (`plugin_runtime::Client`), `test-plugin` the plugin;
+//! - `plugin/*`: this process is the host (`go_plugin::Client`), `test-plugin` the plugin;
 //!   `echo` through the generated `TesterClient`.
 //! - `raw_tonic/*`: the baseline. A plain tonic server in a separate process (this binary,
 //!   re-executed with `ROUNDTRIP_RAW_SERVER` set), with tonic's default settings, serves
@@ -32,7 +32,7 @@ use std::time::{Duration, Instant};
 
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, SamplingMode};
-use plugin_runtime::{Client, ClientConfig};
+use go_plugin::{Client, ClientConfig};
 use tests::tester_messages::{EchoRequest, EchoResponse};
 use tests::{HANDSHAKE, Tester, TesterClient, TesterPlugin};
 use tokio::runtime::Runtime;

@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use plugin_runtime::{HandshakeConfig, PluginError, ServeConfig, Transport, serve};
+use go_plugin::{HandshakeConfig, PluginError, ServeConfig, Transport, serve};
 use tests::{HANDSHAKE, MODE, Tester, TesterPlugin};
 
 struct Plugin {
@@ -47,10 +47,7 @@ impl Tester for Plugin {
     }
 
     async fn fail(&self, code: i32, message: String) -> Result<(), PluginError> {
-        Err(PluginError::with_code(
-            plugin_runtime::Code::from(code),
-            message,
-        ))
+        Err(PluginError::with_code(go_plugin::Code::from(code), message))
     }
 
     async fn panic(&self, message: String) -> Result<(), PluginError> {

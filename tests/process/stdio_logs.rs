@@ -76,7 +76,7 @@ impl MirroredLogs {
 
 impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for MirroredLogs {
     fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
-        if event.metadata().target() != "plugin_runtime::plugin" {
+        if event.metadata().target() != "go_plugin::plugin" {
             return;
         }
         #[derive(Default)]

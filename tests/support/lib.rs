@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use plugin_runtime::{HandshakeConfig, PluginError, plugin_interface};
+use go_plugin::{HandshakeConfig, PluginError, plugin_interface};
 
 /// The test plugin's handshake (a cookie of its own, as go-plugin's tests use).
 pub const HANDSHAKE: HandshakeConfig = HandshakeConfig::new(1, "TEST_MAGIC_COOKIE", "test");

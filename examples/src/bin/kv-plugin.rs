@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use examples::{HANDSHAKE, Kv, KvPlugin, store};
-use plugin_runtime::{PluginError, ServeConfig, serve};
+use go_plugin::{PluginError, ServeConfig, serve};
 
 /// Appended to every stored value, as go-plugin's plugins do, so a reader can tell which plugin
 /// wrote it.

@@ -10,7 +10,7 @@
 use std::process::{Command, ExitCode};
 
 use examples::{HANDSHAKE, Kv, KvPlugin};
-use plugin_runtime::{Client, ClientConfig, PluginInterface};
+use go_plugin::{Client, ClientConfig, PluginInterface};
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]

@@ -5,7 +5,7 @@
 use std::process::ExitCode;
 
 use examples::{Kv, KvPlugin, store};
-use plugin_runtime::{HandshakeConfig, PluginError, ServeConfig, serve};
+use go_plugin::{HandshakeConfig, PluginError, ServeConfig, serve};
 
 /// go-plugin's negotiated example has no default version: the host must name one.
 const HANDSHAKE: HandshakeConfig = HandshakeConfig::new(0, "BASIC_PLUGIN", "hello");

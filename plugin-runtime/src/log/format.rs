@@ -54,7 +54,7 @@ const RESERVED: [&str; 4] = ["@level", "@message", "@module", "@timestamp"];
 /// use tracing_subscriber::prelude::*;
 ///
 /// let subscriber = tracing_subscriber::registry()
-///     .with(plugin_runtime::HclogLayer::with_writer(std::io::stderr));
+///     .with(go_plugin::HclogLayer::with_writer(std::io::stderr));
 /// tracing::subscriber::with_default(subscriber, || {
 ///     tracing::info!(input = 21, "doubling");
 /// });

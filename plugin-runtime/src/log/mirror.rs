@@ -8,8 +8,8 @@ use tracing::Level;
 use super::parse::{Record, StderrParser};
 
 /// The target of the events [`mirror_stderr`] emits; filter on it with
-/// `RUST_LOG=plugin_runtime::plugin=info`.
-pub(crate) const TARGET: &str = "plugin_runtime::plugin";
+/// `RUST_LOG=go_plugin::plugin=info`.
+pub(crate) const TARGET: &str = "go_plugin::plugin";
 
 /// go-plugin's `PluginLogBufferSize` default: lines longer than this arrive in pieces.
 pub(crate) const DEFAULT_BUFFER: usize = 64 * 1024;

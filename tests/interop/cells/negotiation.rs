@@ -5,7 +5,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use examples::{HANDSHAKE, Kv, KvPlugin};
-use plugin_runtime::{Client, ClientConfig};
+use go_plugin::{Client, ClientConfig};
 
 use crate::harness::{GoPlugin, env, go_host, kv, quote, run, workdir};
 

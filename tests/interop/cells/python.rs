@@ -5,7 +5,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use examples::{HANDSHAKE, Kv, KvPlugin};
-use plugin_runtime::{Client, ClientConfig};
+use go_plugin::{Client, ClientConfig};
 
 use crate::harness::{GRACE, GoPlugin, env, events, expect_event, go_host, kv, workdir};
 

@@ -1,4 +1,4 @@
-use plugin_runtime::{Status, plugin_interface};
+use go_plugin::{Status, plugin_interface};
 
 /// Converts into a status for the server, but not from the runtime's error for the client.
 #[derive(Debug)]

@@ -1,4 +1,4 @@
-use plugin_runtime::plugin_interface;
+use go_plugin::plugin_interface;
 
 #[plugin_interface]
 pub trait Store {

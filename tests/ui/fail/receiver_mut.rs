@@ -1,4 +1,4 @@
-use plugin_runtime::{PluginError, plugin_interface};
+use go_plugin::{PluginError, plugin_interface};
 
 #[plugin_interface]
 pub trait Counter {

@@ -1,6 +1,6 @@
 use std::collections::HashMap;
 
-use plugin_runtime::{PluginError, plugin_interface};
+use go_plugin::{PluginError, plugin_interface};
 
 #[plugin_interface]
 pub trait Unsupported {

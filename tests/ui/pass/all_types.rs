@@ -1,6 +1,6 @@
 //! Every supported type, as arguments and as results.
 
-use plugin_runtime::{PluginError, plugin_interface};
+use go_plugin::{PluginError, plugin_interface};
 
 #[derive(Clone, PartialEq, prost::Message)]
 pub struct Point {

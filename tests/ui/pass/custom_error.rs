@@ -1,15 +1,15 @@
 //! A method's error type can be the user's own, given the two conversions.
 
-use plugin_runtime::{Code, Status, plugin_interface};
+use go_plugin::{Code, Status, plugin_interface};
 
 #[derive(Debug)]
 pub enum StoreError {
     Missing(String),
-    Transport(plugin_runtime::Error),
+    Transport(go_plugin::Error),
 }
 
-impl From<plugin_runtime::Error> for StoreError {
-    fn from(err: plugin_runtime::Error) -> Self {
+impl From<go_plugin::Error> for StoreError {
+    fn from(err: go_plugin::Error) -> Self {
         StoreError::Transport(err)
     }
 }
@@ -26,7 +26,7 @@ impl From<StoreError> for Status {
 #[plugin_interface]
 pub trait Store {
     async fn get(&self, key: String) -> Result<Vec<u8>, StoreError>;
-    async fn other(&self) -> std::result::Result<(), plugin_runtime::PluginError>;
+    async fn other(&self) -> std::result::Result<(), go_plugin::PluginError>;
 }
 
 struct Empty;
@@ -35,7 +35,7 @@ impl Store for Empty {
     async fn get(&self, key: String) -> Result<Vec<u8>, StoreError> {
         Err(StoreError::Missing(key))
     }
-    async fn other(&self) -> std::result::Result<(), plugin_runtime::PluginError> {
+    async fn other(&self) -> std::result::Result<(), go_plugin::PluginError> {
         Ok(())
     }
 }

@@ -4,7 +4,7 @@
 
 #![deny(missing_docs, missing_debug_implementations)]
 
-use plugin_runtime::{PluginError, PluginInterface, plugin_interface};
+use go_plugin::{PluginError, PluginInterface, plugin_interface};
 
 /// Stores values by key.
 ///

@@ -1,7 +1,7 @@
 //! go-plugin's KV interface: the generated items exist, have the right names, and the client's
 //! futures are `Send`.
 
-use plugin_runtime::{Connection, PluginError, PluginInterface, PluginServer, plugin_interface};
+use go_plugin::{Connection, PluginError, PluginInterface, PluginServer, plugin_interface};
 
 #[plugin_interface(package = "proto", service = "KV")]
 pub trait Kv {

@@ -1,6 +1,6 @@
 //! Method and argument names that generated code also uses, and raw identifiers, do not clash.
 
-use plugin_runtime::{Connection, PluginError, plugin_interface};
+use go_plugin::{Connection, PluginError, plugin_interface};
 
 #[plugin_interface]
 pub trait Tricky {

@@ -3,7 +3,7 @@
 #![no_implicit_prelude]
 
 mod plugin {
-    use ::plugin_runtime::{PluginError, plugin_interface};
+    use ::go_plugin::{PluginError, plugin_interface};
     use ::std::option::Option;
     use ::std::result::Result;
     use ::std::string::String;

@@ -3,10 +3,10 @@
 
 #![no_implicit_prelude]
 
-extern crate plugin_runtime as renamed;
+extern crate go_plugin as renamed;
 
 mod sdk {
-    pub use ::plugin_runtime as runtime;
+    pub use ::go_plugin as runtime;
 }
 
 mod by_extern_crate {

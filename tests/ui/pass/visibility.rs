@@ -5,7 +5,7 @@
 
 mod outer {
     pub(crate) mod inner {
-        use plugin_runtime::{PluginError, plugin_interface};
+        use go_plugin::{PluginError, plugin_interface};
 
         #[plugin_interface]
         pub(super) trait Counter {
