@@ -8,15 +8,6 @@
 //! The line is `CORE|APP|NETWORK|ADDRESS|PROTOCOL|CERT[|MUX]`, for example
 //! `1|1|unix|/tmp/plugin1234|grpc|`.
 
-#![cfg_attr(
-    not(test),
-    allow(
-        dead_code,
-        unused_imports,
-        reason = "serve.rs and client.rs call these; remove once they are wired in"
-    )
-)]
-
 mod base64;
 mod diagnostics;
 mod go_text;

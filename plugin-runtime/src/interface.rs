@@ -16,6 +16,7 @@ use tonic::transport::Channel;
 
 use crate::Error;
 use crate::exit::ExitWatch;
+use crate::session::Session;
 
 /// An interface a host can dispense: what `#[plugin_interface]` generates as `<Trait>Plugin`.
 pub trait PluginInterface {
@@ -84,25 +85,30 @@ impl fmt::Debug for PluginServer {
 
 /// A gRPC connection to a plugin (or, through the broker, to a host service).
 ///
-/// Cloning is cheap; clones share the one HTTP/2 connection. Calls made after the plugin process
-/// has exited fail with [`Error::PluginExited`].
+/// Cloning is cheap; clones share the one HTTP/2 connection. A connection from a
+/// [`Client`](crate::Client) keeps its plugin running; calls made after the plugin process has
+/// exited fail with [`Error::PluginExited`].
 #[derive(Clone, Debug)]
 pub struct Connection {
     channel: Channel,
     grpc: tonic::client::Grpc<Channel>,
-    exit: Option<ExitWatch>,
+    session: Option<Arc<Session>>,
 }
 
 impl Connection {
-    pub(crate) fn new(channel: Channel, exit: Option<ExitWatch>) -> Self {
+    fn new(channel: Channel, session: Option<Arc<Session>>) -> Self {
         let grpc = tonic::client::Grpc::new(channel.clone())
             .max_decoding_message_size(crate::MAX_MESSAGE_SIZE)
             .max_encoding_message_size(crate::MAX_MESSAGE_SIZE);
         Connection {
             channel,
             grpc,
-            exit,
+            session,
         }
+    }
+
+    pub(crate) fn for_session(session: Arc<Session>) -> Self {
+        Self::new(session.channel().clone(), Some(session))
     }
 
     /// A connection over any tonic channel, for example one made by hand to a plugin started
@@ -116,6 +122,10 @@ impl Connection {
         self.channel.clone()
     }
 
+    fn exit(&self) -> Option<&ExitWatch> {
+        self.session.as_deref().map(Session::exit)
+    }
+
     /// Makes one unary call. Used by generated clients.
     #[doc(hidden)]
     pub async fn unary<Req, Resp>(&self, request: Req, path: &'static str) -> Result<Resp, Error>
@@ -123,7 +133,7 @@ impl Connection {
         Req: prost::Message + Send + Sync + 'static,
         Resp: prost::Message + Default + Send + Sync + 'static,
     {
-        if let Some(exit) = &self.exit
+        if let Some(exit) = self.exit()
             && let Some(status) = exit.status()
         {
             return Err(Error::PluginExited { status });
@@ -143,7 +153,7 @@ impl Connection {
     /// Turns a failed call into an error that says the plugin exited when that is why it failed.
     async fn failed(&self, status: Status) -> Error {
         // A connection reset usually arrives a moment before the process is reaped.
-        if let Some(exit) = &self.exit
+        if let Some(exit) = self.exit()
             && crate::exit::may_mean_exit(&status)
             && let Some(status) = exit.wait_for(crate::exit::RESET_GRACE).await
         {

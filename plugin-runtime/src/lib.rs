@@ -14,7 +14,9 @@ mod interface;
 mod listener;
 mod log;
 mod serve;
+mod session;
 mod stdio;
+mod transport;
 
 pub use client::{Client, ClientConfig};
 pub use error::{Code, Error, PluginError, Status};

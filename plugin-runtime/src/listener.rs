@@ -5,8 +5,6 @@
 //! `PLUGIN_UNIX_SOCKET_GROUP`; TCP binds the first free port of `PLUGIN_MIN_PORT..=PLUGIN_MAX_PORT`
 //! on 127.0.0.1. The socket file is removed when the listener is dropped.
 
-use std::ffi::CString;
-use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use tokio::net::{TcpListener, UnixListener};
@@ -135,16 +133,8 @@ fn set_group_writable(path: &Path, group: &str) -> Result<(), Error> {
             ))
         })?,
     };
-    let c_path = CString::new(path.as_os_str().as_bytes())
-        .map_err(|_| Error::Serve(format!("socket path {} contains NUL", path.display())))?;
-    // SAFETY: `c_path` is a valid NUL-terminated string; -1 leaves the owner unchanged.
-    let rc = unsafe { libc::chown(c_path.as_ptr(), libc::uid_t::MAX, gid) };
-    if rc != 0 {
-        return Err(Error::io(
-            format!("failed to change group of {}", path.display()),
-            std::io::Error::last_os_error(),
-        ));
-    }
+    std::os::unix::fs::chown(path, None, Some(gid))
+        .map_err(|err| Error::io(format!("failed to change group of {}", path.display()), err))?;
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660)).map_err(|err| {
         Error::io(

@@ -6,12 +6,6 @@
 //! with a Go peer: Go hosts parse our plugins' lines, and Go plugins' hclog output (or plain
 //! text, or a panic) comes out of our host at the right levels.
 
-#![allow(
-    dead_code,
-    unused_imports,
-    reason = "serve.rs and client.rs call the crate-private parts; remove once they are wired in"
-)]
-
 mod format;
 mod mirror;
 mod parse;
@@ -20,7 +14,7 @@ mod timestamp;
 
 pub(crate) use format::install_plugin_subscriber;
 pub use format::{HclogLayer, init_plugin_logging};
-pub(crate) use mirror::{DEFAULT_BUFFER, TARGET, mirror_stderr};
+pub(crate) use mirror::{DEFAULT_BUFFER, mirror_stderr};
 pub(crate) use tail::StderrTail;
 
 #[cfg(test)]

@@ -8,7 +8,7 @@
 //! before the first write, so awaiting the call inline would hang) and copied to the sinks the host
 //! configured.
 
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -50,7 +50,10 @@ pub(crate) struct StdioFeed {
 /// Duplicates the current stderr so logs keep reaching the host's log parser after fd 2 is
 /// redirected.
 pub(crate) fn duplicate_stderr() -> Result<OwnedFd, Error> {
-    duplicate(libc::STDERR_FILENO).map_err(|err| Error::io("failed to duplicate stderr", err))
+    std::io::stderr()
+        .as_fd()
+        .try_clone_to_owned()
+        .map_err(|err| Error::io("failed to duplicate stderr", err))
 }
 
 impl StdioService {
@@ -82,7 +85,7 @@ impl StdioFeed {
             (libc::STDERR_FILENO, Channel::Stderr),
         ] {
             let (read, write) =
-                pipe().map_err(|err| Error::io("failed to create stdio pipe", err))?;
+                std::io::pipe().map_err(|err| Error::io("failed to create stdio pipe", err))?;
             // SAFETY: both descriptors are valid and owned; dup2 atomically replaces `fd`.
             if unsafe { libc::dup2(write.as_raw_fd(), fd) } < 0 {
                 return Err(Error::io(
@@ -91,6 +94,7 @@ impl StdioFeed {
                 ));
             }
             drop(write);
+            let read = OwnedFd::from(read);
             self.pipes.push(read.as_raw_fd());
             // A thread of its own, not a task: a plugin that blocks runtime workers in
             // `println!` on a full pipe must not also stop the reader that empties the pipe.
@@ -256,23 +260,3 @@ pub(crate) async fn copy_to_sinks(
 /// How soon a broken stdio stream is opened again, doubling up to `RETRY_MAX`.
 const RETRY_FIRST: std::time::Duration = std::time::Duration::from_millis(20);
 const RETRY_MAX: std::time::Duration = std::time::Duration::from_secs(1);
-
-fn pipe() -> std::io::Result<(OwnedFd, OwnedFd)> {
-    let mut fds = [0 as RawFd; 2];
-    // SAFETY: `fds` has room for the two descriptors pipe2 writes.
-    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } < 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    // SAFETY: pipe2 succeeded, so both descriptors are open and owned by nobody else.
-    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
-}
-
-pub(crate) fn duplicate(fd: RawFd) -> std::io::Result<OwnedFd> {
-    // SAFETY: F_DUPFD_CLOEXEC on a descriptor we do not own only creates a new one.
-    let new = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 3) };
-    if new < 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    // SAFETY: `new` was just created and is owned by nobody else.
-    Ok(unsafe { OwnedFd::from_raw_fd(new) })
-}

@@ -61,6 +61,10 @@ impl Tester for Plugin {
     async fn env(&self, name: String) -> Result<Option<String>, PluginError> {
         Ok(std::env::var(name).ok())
     }
+
+    async fn pid(&self) -> Result<u32, PluginError> {
+        Ok(std::process::id())
+    }
 }
 
 #[tokio::main]

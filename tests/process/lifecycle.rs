@@ -152,6 +152,32 @@ async fn dropping_the_last_client_kills_the_plugin() {
     }
 }
 
+#[tokio::test]
+async fn a_dispensed_client_keeps_its_plugin_alive_until_it_is_dropped() {
+    // The one-liner users write: the `Client` is a temporary, dropped at the end of the statement.
+    let tester = Client::start(ClientConfig::new(HANDSHAKE, plugin("")))
+        .await
+        .expect("start")
+        .dispense::<TesterPlugin>()
+        .expect("dispense");
+    let pid = tester.pid().await.expect("pid");
+    assert_eq!(
+        tester.echo(b"still here".to_vec()).await.expect("echo"),
+        b"still here"
+    );
+    assert!(process_alive(pid), "plugin {pid} died with its Client");
+
+    drop(tester);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while process_alive(pid) {
+        assert!(
+            Instant::now() < deadline,
+            "plugin {pid} outlived its last client"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// Alive and not a zombie.
 fn process_alive(pid: u32) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {

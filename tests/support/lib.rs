@@ -33,6 +33,8 @@ pub trait Tester {
     async fn panic(&self, message: String) -> Result<(), PluginError>;
     /// The plugin's value of environment variable `name`.
     async fn env(&self, name: String) -> Result<Option<String>, PluginError>;
+    /// The plugin's process id.
+    async fn pid(&self) -> Result<u32, PluginError>;
 }
 
 /// Cargo's target directory (`CARGO_TARGET_DIR` or `<workspace>/target`).

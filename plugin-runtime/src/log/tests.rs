@@ -15,7 +15,7 @@ use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::prelude::*;
 
-use super::mirror::LineReader;
+use super::mirror::{LineReader, TARGET};
 use super::parse::StderrParser;
 use super::*;
 
