@@ -5,12 +5,16 @@
 mod bad_plugins;
 #[path = "process/calls.rs"]
 mod calls;
+#[path = "process/hygiene.rs"]
+mod hygiene;
 #[path = "process/lifecycle.rs"]
 mod lifecycle;
 #[path = "process/plugin_side.rs"]
 mod plugin_side;
 #[path = "process/stdio_logs.rs"]
 mod stdio_logs;
+#[path = "process/terminal.rs"]
+mod terminal;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -111,5 +115,16 @@ async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
     while !check() {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
         tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// Alive and not a zombie.
+fn process_alive(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => !stat
+            .rsplit(')')
+            .next()
+            .is_some_and(|rest| rest.trim_start().starts_with(['Z', 'X'])),
+        Err(_) => false,
     }
 }

@@ -40,6 +40,7 @@ pub struct ClientConfig {
     sync_stderr: Sink,
     stderr: Option<Box<dyn std::io::Write + Send>>,
     log_buffer: usize,
+    grace: Duration,
 }
 
 impl std::fmt::Debug for ClientConfig {
@@ -71,6 +72,7 @@ impl ClientConfig {
             sync_stderr: None,
             stderr: None,
             log_buffer: launch::DEFAULT_LOG_BUFFER,
+            grace: DEFAULT_GRACE,
         }
     }
 
@@ -126,6 +128,13 @@ impl ClientConfig {
         self.log_buffer = bytes.max(1);
         self
     }
+
+    /// How long [`Client::kill`] lets the plugin take to exit after asking it to, before it
+    /// kills it (default 2 s, which go-plugin hard-codes).
+    pub fn shutdown_grace(mut self, grace: Duration) -> Self {
+        self.grace = grace;
+        self
+    }
 }
 
 /// A running plugin. Cloning shares it. The plugin is stopped by [`kill`](Client::kill), or when
@@ -155,6 +164,7 @@ impl Client {
             sync_stderr,
             stderr,
             log_buffer,
+            grace,
         } = config;
         let launched = launch::launch(
             command,
@@ -176,11 +186,11 @@ impl Client {
             process: Some(launched.process),
             sync_stdout,
             sync_stderr,
-            grace: DEFAULT_GRACE,
+            grace,
         });
-        Ok(Client {
-            session: Arc::new(session),
-        })
+        let session = Arc::new(session);
+        crate::cleanup::register(&session);
+        Ok(Client { session })
     }
 
     /// A client for interface `P` on this plugin. Like go-plugin's gRPC `Dispense`, this makes
@@ -252,9 +262,14 @@ impl Client {
         self.session.exit().wait().await
     }
 
-    /// Stops the plugin: asks it to shut down, waits up to 2 s, then kills it (with its process
-    /// group, so children it started go too). Safe to call more than once and from several
-    /// tasks; calls in flight and later calls fail with [`Error::PluginExited`].
+    /// Stops the plugin: asks it to shut down (`GRPCController.Shutdown`), waits for it to exit
+    /// for the [shutdown grace](ClientConfig::shutdown_grace) (2 s by default, the ask included),
+    /// then kills it. Processes the plugin started are killed too, whether it exited by itself
+    /// or not.
+    ///
+    /// Returns within the grace period plus one second, whatever the plugin does (a plugin that
+    /// ignores Shutdown, is stopped with SIGSTOP, or hangs). Safe to call more than once and from
+    /// several tasks; calls in flight and later calls fail with [`Error::PluginExited`].
     pub async fn kill(&self) {
         self.session.kill().await;
     }

@@ -4,6 +4,7 @@
 #![warn(missing_docs)]
 
 mod broker;
+mod cleanup;
 mod client;
 mod controller;
 mod error;
@@ -13,11 +14,13 @@ mod handshake;
 mod interface;
 mod listener;
 mod log;
+mod pidfd;
 mod serve;
 mod session;
 mod stdio;
 mod transport;
 
+pub use cleanup::{cleanup_clients, cleanup_clients_on_signal};
 pub use client::{Client, ClientConfig};
 pub use error::{Code, Error, PluginError, Status};
 pub use go_plugin_macros::plugin_interface;

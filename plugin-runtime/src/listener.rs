@@ -46,7 +46,7 @@ impl Listener {
     /// The socket path or `127.0.0.1:port`: field 4 of the handshake.
     pub(crate) fn address(&self) -> String {
         match self {
-            Listener::Unix { socket, .. } => socket.0.display().to_string(),
+            Listener::Unix { socket, .. } => socket.path().display().to_string(),
             Listener::Tcp { listener } => match listener.local_addr() {
                 Ok(addr) => addr.to_string(),
                 Err(_) => String::new(),
@@ -55,19 +55,60 @@ impl Listener {
     }
 }
 
-/// Removes the socket file when dropped, so a plugin leaves nothing behind in the socket directory.
+/// Removes the socket file when dropped, and the private directory it was made in, so a plugin
+/// leaves nothing behind.
 #[derive(Debug)]
-pub(crate) struct SocketFile(PathBuf);
+pub(crate) struct SocketFile {
+    path: PathBuf,
+    /// Dropped after the socket file is removed.
+    _private_dir: Option<PrivateDir>,
+}
 
-impl SocketFile {
+/// A private directory that is removed, with what is left in it, when dropped.
+#[derive(Debug)]
+pub(crate) struct PrivateDir(PathBuf);
+
+impl PrivateDir {
+    /// A new directory only this user can enter (0700), in `parent`, for the sockets of one
+    /// plugin: other local users cannot even reach them, whatever the sockets' own modes.
+    pub(crate) fn create(parent: &Path) -> std::io::Result<PrivateDir> {
+        use std::os::unix::fs::DirBuilderExt;
+        let mut builder = std::fs::DirBuilder::new();
+        builder.mode(0o700);
+        let mut last_error = None;
+        for _ in 0..16 {
+            let dir = parent.join(format!("plugin-dir{}", random_digits()));
+            match builder.create(&dir) {
+                Ok(()) => return Ok(PrivateDir(dir)),
+                Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {
+                    last_error = Some(err)
+                }
+                Err(err) => return Err(err),
+            }
+        }
+        Err(last_error.unwrap_or_else(|| std::io::Error::other("no free directory name")))
+    }
+
     pub(crate) fn path(&self) -> &Path {
         &self.0
     }
 }
 
+impl Drop for PrivateDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+impl SocketFile {
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
 impl Drop for SocketFile {
     fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
+        let _ = std::fs::remove_file(&self.path);
     }
 }
 
@@ -79,10 +120,24 @@ pub(crate) async fn bind(transport: Transport) -> Result<Listener, Error> {
     }
 }
 
+/// The socket goes where the host says (`PLUGIN_UNIX_SOCKET_DIR`), in the shared temporary
+/// directory when a group must reach it (`PLUGIN_UNIX_SOCKET_GROUP`), and otherwise in a private
+/// directory of its own.
 async fn bind_unix() -> Result<Listener, Error> {
+    let group = std::env::var_os("PLUGIN_UNIX_SOCKET_GROUP").filter(|group| !group.is_empty());
+    let mut private_dir = None;
     let dir = match std::env::var_os("PLUGIN_UNIX_SOCKET_DIR") {
         Some(dir) if !dir.is_empty() => PathBuf::from(dir),
-        _ => std::env::temp_dir(),
+        _ if group.is_some() => std::env::temp_dir(),
+        _ => {
+            let dir = PrivateDir::create(&std::env::temp_dir()).map_err(|err| {
+                Error::io(
+                    "failed to create a private directory for the plugin socket",
+                    err,
+                )
+            })?;
+            private_dir.insert(dir).path().to_path_buf()
+        }
     };
     let mut last_error = None;
     // A name collision with another plugin is possible but rare; a few tries settle it.
@@ -90,10 +145,11 @@ async fn bind_unix() -> Result<Listener, Error> {
         let path = dir.join(format!("plugin{}", random_digits()));
         match UnixListener::bind(&path) {
             Ok(listener) => {
-                let socket = SocketFile(path);
-                if let Some(group) = std::env::var_os("PLUGIN_UNIX_SOCKET_GROUP")
-                    && !group.is_empty()
-                {
+                let socket = SocketFile {
+                    path,
+                    _private_dir: private_dir.take(),
+                };
+                if let Some(group) = &group {
                     set_group_writable(socket.path(), &group.to_string_lossy())?;
                 }
                 return Ok(Listener::Unix { listener, socket });

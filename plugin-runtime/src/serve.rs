@@ -287,7 +287,8 @@ async fn run(
     tokio::spawn(ignore_interrupts(interrupt));
     let (orphaned_tx, mut orphaned) = watch::channel(false);
     if let Some(host) = host {
-        tokio::spawn(host.run(orphaned_tx));
+        host.spawn(orphaned_tx)
+            .map_err(|err| Error::io("failed to start watching the host", err))?;
     }
 
     let outcome = tokio::select! {
@@ -309,10 +310,10 @@ async fn run(
         };
     }
 
-    // Let what the plugin printed reach the host, then stop serving.
+    // Let what the plugin printed reach the host (unless it has gone), then stop serving.
     let _ = std::io::stdout().flush();
     let deadline = tokio::time::Instant::now() + SHUTDOWN_GRACE;
-    if let Some(stdio) = &stdio {
+    if let Some(stdio) = stdio.as_ref().filter(|_| !*orphaned.borrow()) {
         while !stdio.is_drained() && tokio::time::Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(2)).await;
         }

@@ -18,6 +18,9 @@ use crate::exit::ExitWatch;
 /// hard-codes the same 2 s.
 pub(crate) const DEFAULT_GRACE: Duration = Duration::from_secs(2);
 
+/// How long [`Session::kill`] waits for a killed plugin to be reaped, beyond the grace period.
+pub(crate) const REAP_MARGIN: Duration = Duration::from_secs(1);
+
 #[derive(Debug)]
 pub(crate) struct Session {
     channel: Channel,
@@ -74,6 +77,8 @@ impl Session {
             // Not ours to stop: a plugin in test mode outlives its hosts by design.
             return;
         };
+        // Taken now: once the plugin has exited, its children are no longer its.
+        let descendants = process.descendants();
         let deadline = tokio::time::Instant::now() + self.grace;
         let delivered = controller::request_shutdown(self.channel.clone(), self.grace).await;
         if delivered
@@ -82,10 +87,13 @@ impl Session {
                 .is_ok()
         {
             tracing::debug!("plugin exited");
-            return;
+        } else {
+            tracing::warn!("plugin failed to exit gracefully");
+            process.kill();
+            // SIGKILL is not refused; only a process stuck in the kernel takes longer than this.
+            let _ = tokio::time::timeout(REAP_MARGIN, self.exit.wait()).await;
         }
-        tracing::warn!("plugin failed to exit gracefully");
+        descendants.kill();
         process.kill();
-        self.exit.wait().await;
     }
 }

@@ -65,6 +65,18 @@ impl Tester for Plugin {
     async fn pid(&self) -> Result<u32, PluginError> {
         Ok(std::process::id())
     }
+
+    async fn spawn_child(&self, script: String) -> Result<u32, PluginError> {
+        let mut child = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(script)
+            .stdin(std::process::Stdio::null())
+            .spawn()?;
+        let pid = child.id();
+        // Reaped when it ends; the host must make it end with the plugin.
+        std::thread::spawn(move || child.wait());
+        Ok(pid)
+    }
 }
 
 #[tokio::main]

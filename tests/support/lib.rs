@@ -1,5 +1,7 @@
 //! What the process-level tests share: the interface of the test plugin and helpers to find and
-//! launch binaries.
+//! launch binaries, and a pseudo-terminal to run a host in.
+
+pub mod terminal;
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -35,6 +37,8 @@ pub trait Tester {
     async fn env(&self, name: String) -> Result<Option<String>, PluginError>;
     /// The plugin's process id.
     async fn pid(&self) -> Result<u32, PluginError>;
+    /// Starts `sh -c script` in the background and returns its process id.
+    async fn spawn_child(&self, script: String) -> Result<u32, PluginError>;
 }
 
 /// Cargo's target directory (`CARGO_TARGET_DIR` or `<workspace>/target`).

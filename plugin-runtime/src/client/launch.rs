@@ -9,10 +9,11 @@ use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, BufReader};
 
-use super::process::{PluginProcess, reap};
+use super::process::{Pipes, PluginProcess, reap};
 use crate::Error;
 use crate::exit::{self, ExitWatch};
 use crate::handshake::{self, Handshake, HandshakeConfig};
+use crate::listener::PrivateDir;
 use crate::log::{DEFAULT_BUFFER, StderrTail};
 
 /// How long a plugin that ended its stdout without a handshake gets to finish its stderr.
@@ -58,7 +59,11 @@ pub(crate) async fn launch(
     let program = resolve_program(command.get_program());
     let name = plugin_name(&command);
     let command_line = describe(&command);
+    let socket_dir = socket_dir(&command)?;
     let mut command = prepare(command, &handshake, &versions, ports, skip_host_env);
+    if let Some(dir) = &socket_dir {
+        command.env("PLUGIN_UNIX_SOCKET_DIR", dir.path());
+    }
 
     tracing::debug!(path = %program.display(), args = ?command.as_std().get_args().collect::<Vec<_>>(), "starting plugin");
     let mut child = command.spawn().map_err(|source| Error::Spawn {
@@ -69,29 +74,40 @@ pub(crate) async fn launch(
     tracing::debug!(path = %program.display(), pid, "plugin started");
 
     let (notifier, exit) = exit::channel();
+    let mut pipes = Pipes::default();
+    if let Some(pipe) = &child.stdout {
+        pipes.watch(pipe);
+    }
+    if let Some(pipe) = &child.stderr {
+        pipes.watch(pipe);
+    }
     // From here on, returning early drops the process, which kills it.
-    let process = PluginProcess::new(pid, exit.clone());
+    let process = PluginProcess::new(pid, pipes.clone());
     let (Some(stdout), Some(stderr_pipe)) = (child.stdout.take(), child.stderr.take()) else {
         return Err(Error::Serve("plugin stdio pipes missing".to_owned()));
     };
     let tail = StderrTail::default();
-    let logs = tokio::spawn(crate::log::mirror_stderr(
-        stderr_pipe,
-        name,
-        Some(tail.writer(stderr)),
-        log_buffer,
-    ));
-    tokio::spawn(reap(child, pid, logs, notifier, program.clone()));
+    let mirror =
+        crate::log::mirror_stderr(stderr_pipe, name, Some(tail.writer(stderr)), log_buffer);
+    let stderr_closed = pipes.clone();
+    let process_reaped = process.reaped();
+    let reaped_program = program.clone();
+    let logs = tokio::spawn(async move {
+        mirror.await;
+        stderr_closed.closed();
+    });
+    tokio::spawn(async move {
+        reap(child, process_reaped, logs, notifier, reaped_program).await;
+        // The plugin is gone, and with it every socket of its own.
+        drop(socket_dir);
+    });
 
     tracing::debug!(plugin = %program.display(), "waiting for RPC address");
     let mut stdout = BufReader::with_capacity(HANDSHAKE_LINE, stdout);
     let first = tokio::select! {
         line = read_first_line(&mut stdout) => line,
         // Only wins when something else (a child of the plugin) still holds stdout open.
-        _ = exit.wait() => {
-            process.kill_group();
-            return Err(Error::ExitedBeforeConnect);
-        }
+        _ = exit.wait() => return Err(Error::ExitedBeforeConnect),
         () = tokio::time::sleep(start_timeout) => return Err(Error::StartTimeout),
     };
     let line = match first {
@@ -112,7 +128,10 @@ pub(crate) async fn launch(
             ));
         }
     };
-    tokio::spawn(drain(stdout));
+    tokio::spawn(async move {
+        drain(stdout).await;
+        pipes.closed();
+    });
 
     let handshake = handshake::parse_line(&line, &versions, Some(&program))?;
     tracing::debug!(version = handshake.app_version, "using plugin");
@@ -121,6 +140,26 @@ pub(crate) async fn launch(
         exit,
         handshake,
     })
+}
+
+/// A private directory (0700) for the plugin's sockets, removed once it has exited, unless the
+/// command chose a directory or a group of its own (`PLUGIN_UNIX_SOCKET_DIR`,
+/// `PLUGIN_UNIX_SOCKET_GROUP`). go-plugin's plugins, and ours, put their sockets there.
+fn socket_dir(command: &std::process::Command) -> Result<Option<PrivateDir>, Error> {
+    let chosen = command.get_envs().any(|(key, value)| {
+        value.is_some() && (key == "PLUGIN_UNIX_SOCKET_DIR" || key == "PLUGIN_UNIX_SOCKET_GROUP")
+    });
+    if chosen {
+        return Ok(None);
+    }
+    PrivateDir::create(&std::env::temp_dir())
+        .map(Some)
+        .map_err(|err| {
+            Error::io(
+                "failed to create a private directory for plugin sockets",
+                err,
+            )
+        })
 }
 
 /// Builds the child command with go-plugin's environment and stdio.
@@ -155,11 +194,9 @@ fn prepare(
         .stdin(Stdio::inherit())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let mut command = tokio::process::Command::from(command);
-    // Its own process group: Ctrl-C in the host's terminal does not reach it, and kill can take
-    // the plugin's own children with it (go-plugin#136).
-    command.process_group(0);
-    command
+    // In the host's process group, with the host's stdin, as go-plugin does: a plugin can use
+    // the user's terminal. Ctrl-C reaches it too; plugins ignore SIGINT and the host decides.
+    tokio::process::Command::from(command)
 }
 
 /// What the plugin said before it died: go-plugin leaves this to the logs; an error that carries

@@ -1,42 +1,180 @@
 //! The plugin process as the host holds it: reaped when it exits, killed with everything it
 //! started.
+//!
+//! The plugin runs in the host's process group with the host's stdin, as go-plugin's do, so it
+//! can use the user's terminal (a plugin in a process group of its own is stopped by SIGTTIN the
+//! moment it reads it). Its children therefore cannot be killed as a group; instead the host
+//! finds them: the plugin's descendants in `/proc` (stopped first, so none can fork while the
+//! tree is walked), and, once the plugin itself has gone, the processes that still hold its
+//! stdout or stderr. Every signal goes through a pidfd, so a reused pid is never signalled.
 
+use std::os::fd::AsFd;
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use crate::exit::{ExitNotifier, ExitWatch};
+use crate::exit::ExitNotifier;
+use crate::pidfd::PidFd;
 
-/// A plugin process the host may signal. Dropping it kills the process (and its process group)
-/// unless it has already exited, so an error anywhere between spawn and a working client leaves
-/// nothing behind.
+/// How many times the tree is walked for new processes while it is being stopped.
+const FREEZE_ROUNDS: usize = 16;
+
+/// A plugin process the host may signal. Dropping it kills the process and everything it
+/// started, so an error anywhere between spawn and a working client leaves nothing behind.
 #[derive(Debug)]
 pub(crate) struct PluginProcess {
     pid: u32,
-    exit: ExitWatch,
+    /// `None` when the kernel has no pidfds; `reaped` then guards against pid reuse.
+    handle: Option<PidFd>,
+    /// Set the moment the process is reaped, when its pid stops being its own.
+    reaped: Arc<AtomicBool>,
+    pipes: Pipes,
+}
+
+/// The plugin's stdout and stderr pipes, by inode, and how many of them are still open at the
+/// host's end (a process that keeps one open after the plugin exited is a leftover child).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Pipes {
+    inodes: Vec<u64>,
+    open: Arc<AtomicUsize>,
+}
+
+impl Pipes {
+    /// Records `pipe` (the host's reading end); call [`Pipes::closed`] when it reaches EOF.
+    pub(crate) fn watch(&mut self, pipe: &impl AsFd) {
+        if let Ok(meta) = std::fs::File::from(match pipe.as_fd().try_clone_to_owned() {
+            Ok(fd) => fd,
+            Err(_) => return,
+        })
+        .metadata()
+        {
+            use std::os::unix::fs::MetadataExt;
+            self.inodes.push(meta.ino());
+            self.open.fetch_add(1, Ordering::AcqRel);
+        }
+    }
+
+    /// One of the watched pipes reached EOF: nobody holds its writing end any more.
+    pub(crate) fn closed(&self) {
+        self.open.fetch_sub(1, Ordering::AcqRel);
+    }
+
+    fn any_open(&self) -> bool {
+        self.open.load(Ordering::Acquire) > 0
+    }
 }
 
 impl PluginProcess {
-    pub(crate) fn new(pid: u32, exit: ExitWatch) -> Self {
-        PluginProcess { pid, exit }
+    /// Must be called before the process can be reaped (before [`reap`] runs), so that the
+    /// pidfd is the plugin's.
+    pub(crate) fn new(pid: u32, pipes: Pipes) -> Self {
+        PluginProcess {
+            pid,
+            handle: PidFd::open(pid).ok(),
+            reaped: Arc::new(AtomicBool::new(false)),
+            pipes,
+        }
+    }
+
+    /// The flag [`reap`] sets.
+    pub(crate) fn reaped(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self.reaped)
+    }
+
+    /// Whether the process is still there to be signalled (running, or a zombie).
+    fn alive(&self) -> bool {
+        match &self.handle {
+            Some(handle) => !handle.has_exited(),
+            None => !self.reaped.load(Ordering::Acquire),
+        }
     }
 
     pub(crate) fn pid(&self) -> u32 {
         self.pid
     }
 
-    /// SIGKILL to the plugin and its process group, unless it has exited.
+    /// The plugin's descendants as they are now, to be killed should they outlive it.
+    pub(crate) fn descendants(&self) -> Descendants {
+        let mut found = Vec::new();
+        if self.handle.is_none() || !self.alive() {
+            return Descendants(found);
+        }
+        let mut queue = vec![self.pid];
+        while let Some(parent) = queue.pop() {
+            for child in children(parent) {
+                if found.iter().any(|known: &PidFd| known.pid() == child) {
+                    continue;
+                }
+                if let Ok(handle) = PidFd::open(child) {
+                    queue.push(child);
+                    found.push(handle);
+                }
+            }
+        }
+        Descendants(found)
+    }
+
+    /// SIGKILL to the plugin and everything it started: its descendants (stopped first, so the
+    /// walk sees every one) and, once it has gone, whatever still holds its stdout or stderr.
     pub(crate) fn kill(&self) {
-        if !self.exit.has_exited() {
-            kill_group(self.pid);
+        if self.alive() {
+            self.kill_tree();
+        }
+        self.kill_pipe_holders();
+    }
+
+    fn kill_tree(&self) {
+        let Some(root) = &self.handle else {
+            // No pidfds (Linux before 5.3): the process has not been reaped, so its pid is still
+            // its own; its children cannot be found safely.
+            signal_pid(self.pid, libc::SIGKILL);
+            return;
+        };
+        let mut tree = vec![];
+        let _ = root.signal(libc::SIGSTOP);
+        let mut stopped = 0;
+        for _ in 0..FREEZE_ROUNDS {
+            let mut grew = false;
+            let parents: Vec<u32> = std::iter::once(self.pid)
+                .chain(tree.iter().map(PidFd::pid))
+                .collect();
+            for parent in parents {
+                for child in children(parent) {
+                    if tree.iter().any(|known: &PidFd| known.pid() == child) {
+                        continue;
+                    }
+                    if let Ok(handle) = PidFd::open(child) {
+                        tree.push(handle);
+                        grew = true;
+                    }
+                }
+            }
+            for handle in &tree[stopped..] {
+                let _ = handle.signal(libc::SIGSTOP);
+            }
+            stopped = tree.len();
+            if !grew {
+                break;
+            }
+        }
+        let _ = root.signal(libc::SIGKILL);
+        for handle in &tree {
+            let _ = handle.signal(libc::SIGKILL);
         }
     }
-}
 
-impl PluginProcess {
-    /// SIGKILL to what is left of the plugin's process group once the plugin itself has gone:
-    /// children that still hold its pipes.
-    pub(crate) fn kill_group(&self) {
-        kill_group(self.pid);
+    /// Processes other than the host that still have the plugin's stdout or stderr open: its
+    /// children, once the plugin itself has gone and they were handed to init.
+    fn kill_pipe_holders(&self) {
+        if !self.pipes.any_open() {
+            return;
+        }
+        for pid in pipe_holders(&self.pipes.inodes) {
+            if let Ok(handle) = PidFd::open(pid) {
+                let _ = handle.signal(libc::SIGKILL);
+            }
+        }
     }
 }
 
@@ -46,15 +184,108 @@ impl Drop for PluginProcess {
     }
 }
 
+/// A snapshot of a plugin's descendants.
+#[derive(Debug)]
+pub(crate) struct Descendants(Vec<PidFd>);
+
+impl Descendants {
+    /// SIGKILL to every one still running.
+    pub(crate) fn kill(&self) {
+        for handle in &self.0 {
+            let _ = handle.signal(libc::SIGKILL);
+        }
+    }
+}
+
+/// The children of `pid`, from `/proc/<pid>/task/*/children`, or by scanning every process's
+/// parent when the kernel does not offer those files.
+fn children(pid: u32) -> Vec<u32> {
+    let mut found = Vec::new();
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return found;
+    };
+    let mut listed = false;
+    for task in tasks.flatten() {
+        if let Ok(text) = std::fs::read_to_string(task.path().join("children")) {
+            listed = true;
+            found.extend(
+                text.split_whitespace()
+                    .filter_map(|pid| pid.parse::<u32>().ok()),
+            );
+        }
+    }
+    if !listed {
+        found = processes()
+            .filter(|&candidate| parent_of(candidate) == Some(pid))
+            .collect();
+    }
+    found
+}
+
+/// Every process id in `/proc`.
+fn processes() -> impl Iterator<Item = u32> {
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
+}
+
+/// The parent of `pid`, from `/proc/<pid>/stat` (field 4; the name in field 2 may contain
+/// anything, so the fields are counted from its closing parenthesis).
+fn parent_of(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit_once(')')?
+        .1
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+/// Processes other than this one with a descriptor on one of the pipes `inodes`.
+fn pipe_holders(inodes: &[u64]) -> Vec<u32> {
+    let own = std::process::id();
+    let names: Vec<String> = inodes
+        .iter()
+        .map(|inode| format!("pipe:[{inode}]"))
+        .collect();
+    processes()
+        .filter(|&pid| pid != own)
+        .filter(|pid| {
+            std::fs::read_dir(format!("/proc/{pid}/fd"))
+                .into_iter()
+                .flatten()
+                .flatten()
+                .filter_map(|fd| std::fs::read_link(fd.path()).ok())
+                .any(|target| names.iter().any(|name| target.as_os_str() == name.as_str()))
+        })
+        .collect()
+}
+
+fn signal_pid(pid: u32, signal: libc::c_int) {
+    if let Ok(pid) = libc::pid_t::try_from(pid)
+        && pid > 0
+    {
+        // SAFETY: plain signal delivery to a positive pid.
+        unsafe {
+            libc::kill(pid, signal);
+        }
+    }
+}
+
 /// Waits for the process, lets its last log lines through, and tells everyone it exited.
+/// `reaped` is [`PluginProcess::reaped`] of the same process.
 pub(crate) async fn reap(
     mut child: tokio::process::Child,
-    pid: u32,
+    reaped: Arc<AtomicBool>,
     logs: tokio::task::JoinHandle<()>,
     notifier: ExitNotifier,
     program: PathBuf,
 ) {
+    let pid = child.id().unwrap_or(0);
     let status = child.wait().await;
+    reaped.store(true, Ordering::Release);
     // The log pipe closes when the process ends, unless a child of the plugin still holds it.
     let _ = tokio::time::timeout(Duration::from_secs(1), logs).await;
     let description = match &status {
@@ -72,19 +303,4 @@ pub(crate) async fn reap(
         }
     };
     notifier.exited(description);
-}
-
-/// SIGKILL to the plugin's process group (and, should it have left the group, to itself).
-fn kill_group(pid: u32) {
-    let Ok(pid) = libc::pid_t::try_from(pid) else {
-        return;
-    };
-    if pid <= 0 {
-        return;
-    }
-    // SAFETY: plain signal delivery; a process that is already gone makes the calls fail harmlessly.
-    unsafe {
-        libc::kill(-pid, libc::SIGKILL);
-        libc::kill(pid, libc::SIGKILL);
-    }
 }

@@ -1,0 +1,87 @@
+//! A host the process-level tests run as a separate process, where the host itself is the
+//! subject: at a terminal, interrupted, terminated. It starts `test-plugin` (from the
+//! `TEST_PLUGIN` environment variable) and reports what happens on stdout, one line each.
+//!
+//! - `test-host terminal`: starts the plugin, says `ready`, and waits for Ctrl-C (SIGINT, which
+//!   it catches: the host decides). Then it calls the plugin, which must have ignored the
+//!   signal (`plugin answered after ctrl-c`), has it start a grandchild (`grandchild PID`),
+//!   kills the plugin (`killed`) and exits.
+//! - `test-host cleanup N`: starts N plugins (`plugin PID` each), installs
+//!   `cleanup_clients_on_signal`, says `ready` and waits to be interrupted or terminated.
+
+use std::process::{Command, ExitCode};
+
+use go_plugin::{Client, ClientConfig};
+use tests::{HANDSHAKE, Tester, TesterPlugin};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    // Logs (plugin exits among them) on stderr, for the tests to read.
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .with_max_level(tracing::Level::INFO)
+        .init();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let result = match args.as_slice() {
+        ["terminal"] => terminal().await,
+        ["cleanup", count] => match count.parse() {
+            Ok(count) => cleanup(count).await,
+            Err(_) => Err(format!("not a count: {count}")),
+        },
+        _ => Err("usage: test-host terminal | test-host cleanup N".to_owned()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            println!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn start() -> Result<Client, String> {
+    let plugin = std::env::var_os("TEST_PLUGIN").ok_or("TEST_PLUGIN is not set")?;
+    Client::start(ClientConfig::new(HANDSHAKE, Command::new(plugin)))
+        .await
+        .map_err(|err| err.to_string())
+}
+
+async fn terminal() -> Result<(), String> {
+    let mut interrupt = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+        .map_err(|err| err.to_string())?;
+    let client = start().await?;
+    let tester = client
+        .dispense::<TesterPlugin>()
+        .map_err(|err| err.to_string())?;
+    println!("ready");
+    interrupt.recv().await;
+    println!("interrupted");
+    tester
+        .echo(b"after ctrl-c".to_vec())
+        .await
+        .map_err(|err| format!("the plugin did not survive Ctrl-C: {err}"))?;
+    println!("plugin answered after ctrl-c");
+    let grandchild = tester
+        .spawn_child("exec sleep 300".to_owned())
+        .await
+        .map_err(|err| err.to_string())?;
+    println!("grandchild {grandchild}");
+    client.kill().await;
+    println!("killed");
+    Ok(())
+}
+
+async fn cleanup(count: usize) -> Result<(), String> {
+    let mut clients = Vec::new();
+    for _ in 0..count {
+        let client = start().await?;
+        println!("plugin {}", client.pid());
+        clients.push(client);
+    }
+    go_plugin::cleanup_clients_on_signal().map_err(|err| err.to_string())?;
+    println!("ready");
+    std::future::pending::<()>().await;
+    Ok(())
+}
