@@ -24,3 +24,6 @@ mod negotiation;
 
 #[path = "interop/cells/generated_stubs.rs"]
 mod generated_stubs;
+
+#[path = "interop/cells/lifecycle.rs"]
+mod lifecycle;

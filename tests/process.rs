@@ -23,7 +23,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use go_plugin::{Client, ClientConfig, Code, Error, PluginError};
-use tests::{HANDSHAKE, MODE, Tester, TesterPlugin};
+use tests::{HANDSHAKE, MODE, Tester, TesterPlugin, process_alive};
 
 const TEST_PLUGIN: &str = env!("CARGO_BIN_EXE_test-plugin");
 
@@ -115,16 +115,5 @@ async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
     while !check() {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
         tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
-
-/// Alive and not a zombie.
-fn process_alive(pid: u32) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => !stat
-            .rsplit(')')
-            .next()
-            .is_some_and(|rest| rest.trim_start().starts_with(['Z', 'X'])),
-        Err(_) => false,
     }
 }

@@ -220,17 +220,41 @@ fn read_all(mut file: File) -> String {
     String::from_utf8_lossy(&bytes).into_owned()
 }
 
-/// Whether any process of group `pgid` is still alive after up to `linger`.
+/// Whether any process of group `pgid` is still alive after up to `linger`. Zombies do not
+/// count: a killed plugin whose parent died too is handed to init, which in a container may
+/// never reap it.
 fn group_alive(pgid: i32, linger: Duration) -> bool {
     let deadline = Instant::now() + linger;
     loop {
-        // SAFETY: kill with signal 0 only checks for existence; it has no memory effects.
-        let alive = unsafe { libc::kill(-pgid, 0) } == 0;
+        let alive = group_members(pgid).next().is_some();
         if !alive || Instant::now() > deadline {
             return alive;
         }
         std::thread::sleep(Duration::from_millis(10));
     }
+}
+
+/// Live (not zombie) processes whose process group is `pgid`.
+fn group_members(pgid: i32) -> impl Iterator<Item = u32> {
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
+        .filter(move |pid| {
+            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+                return false;
+            };
+            // After the name's closing parenthesis: state, ppid, pgrp, …
+            let mut fields = stat
+                .rsplit_once(')')
+                .map(|(_, rest)| rest)
+                .unwrap_or("")
+                .split_whitespace();
+            let state = fields.next().unwrap_or("");
+            let group = fields.nth(1).and_then(|group| group.parse::<i32>().ok());
+            group == Some(pgid) && !matches!(state, "Z" | "X")
+        })
 }
 
 fn kill_group(pgid: i32) {

@@ -62,3 +62,14 @@ pub fn example_binary(name: &str) -> PathBuf {
     assert!(*built, "cargo build -p examples failed");
     target_dir().join("debug").join(name)
 }
+
+/// Alive and not a zombie.
+pub fn process_alive(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => !stat
+            .rsplit(')')
+            .next()
+            .is_some_and(|rest| rest.trim_start().starts_with(['Z', 'X'])),
+        Err(_) => false,
+    }
+}

@@ -9,6 +9,9 @@
 //	host [flags] get KEY
 //	host [flags] none          (start, dispense, optionally ping, kill; any plugin interface)
 //
+// With -hold it prints "holding PID" (the plugin's pid) after the command and
+// waits to be killed instead of killing the plugin.
+//
 // It prints one JSON object (see report) on stdout and exits 1 if anything
 // failed before Kill.
 package main
@@ -43,6 +46,9 @@ type report struct {
 	Error             string  `json:"error,omitempty"`
 }
 
+// hold makes the host wait to be killed once the command is done.
+var hold bool
+
 // syncBuffer collects what go-plugin copies from the plugin's GRPCStdio
 // stream; it is written by go-plugin's goroutines and read by main.
 type syncBuffer struct {
@@ -71,6 +77,7 @@ func main() {
 	wantStdout := flag.String("want-stdout", "", "wait (up to 10 s) until SyncStdout has received this text")
 	wantStderr := flag.String("want-stderr", "", "wait (up to 10 s) until SyncStderr has received this text")
 	cookie := flag.String("cookie", "", "magic cookie KEY=VALUE (default: the examples' BASIC_PLUGIN=hello)")
+	flag.BoolVar(&hold, "hold", false, "after the command, print \"holding PID\" and wait to be killed")
 	flag.Parse()
 
 	handshake := shared.Handshake
@@ -175,6 +182,11 @@ func run(rep *report, handshake plugin.HandshakeConfig, pluginCmd, versions, pro
 		} else {
 			rep.Ping = "ok"
 		}
+	}
+
+	if hold {
+		fmt.Printf("holding %d\n", client.ReattachConfig().Pid)
+		select {}
 	}
 
 	// GRPCStdio data travels on its own stream, so it can arrive after the
