@@ -27,3 +27,6 @@ mod generated_stubs;
 
 #[path = "interop/cells/lifecycle.rs"]
 mod lifecycle;
+
+#[path = "interop/cells/reattach.rs"]
+mod reattach;

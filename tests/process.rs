@@ -11,6 +11,10 @@ mod hygiene;
 mod lifecycle;
 #[path = "process/plugin_side.rs"]
 mod plugin_side;
+#[path = "process/reattach.rs"]
+mod reattach;
+#[path = "process/secure.rs"]
+mod secure;
 #[path = "process/stdio_logs.rs"]
 mod stdio_logs;
 #[path = "process/terminal.rs"]

@@ -3,9 +3,10 @@
 //! `launch` is the only module that starts processes; `attach` connects to a plugin that has an
 //! address; `process` holds the process the host may signal.
 
-mod attach;
+pub(crate) mod attach;
 mod launch;
 pub(crate) mod process;
+mod reattach;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,6 +17,8 @@ use crate::Error;
 use crate::exit;
 use crate::handshake::HandshakeConfig;
 use crate::interface::{Connection, PluginInterface};
+use crate::reattach::ReattachConfig;
+use crate::secure::SecureConfig;
 use crate::session::{DEFAULT_GRACE, Session};
 use crate::stdio::Sink;
 
@@ -32,7 +35,8 @@ const DEFAULT_START_TIMEOUT: Duration = Duration::from_secs(60);
 pub struct ClientConfig {
     handshake: HandshakeConfig,
     versions: Vec<u32>,
-    command: std::process::Command,
+    source: Source,
+    secure: Option<SecureConfig>,
     start_timeout: Duration,
     skip_host_env: bool,
     ports: (u16, u16),
@@ -48,7 +52,8 @@ impl std::fmt::Debug for ClientConfig {
         f.debug_struct("ClientConfig")
             .field("handshake", &self.handshake)
             .field("versions", &self.versions)
-            .field("command", &self.command)
+            .field("source", &self.source)
+            .field("secure", &self.secure)
             .field("start_timeout", &self.start_timeout)
             .field("skip_host_env", &self.skip_host_env)
             .field("ports", &self.ports)
@@ -61,10 +66,26 @@ impl ClientConfig {
     /// working directory are kept; the host's environment is passed on unless
     /// [`skip_host_env`](Self::skip_host_env) is set.
     pub fn new(handshake: HandshakeConfig, command: std::process::Command) -> Self {
+        Self::with_source(handshake, Source::Command(command))
+    }
+
+    /// Connect to a plugin that is already running instead of launching one (go-plugin's
+    /// `Reattach`), for example one a previous host started, or a plugin in
+    /// [debug mode](crate::ServeConfig::debug).
+    ///
+    /// Nothing is launched, so the plugin's log channel is not mirrored (its stdout and stderr
+    /// still arrive through `GRPCStdio`). [`Client::kill`] stops it as usual, signalling only the
+    /// pid in `reattach`; a plugin marked `test` is never stopped by the host.
+    pub fn reattach(handshake: HandshakeConfig, reattach: ReattachConfig) -> Self {
+        Self::with_source(handshake, Source::Reattach(reattach))
+    }
+
+    fn with_source(handshake: HandshakeConfig, source: Source) -> Self {
         ClientConfig {
             versions: vec![handshake.protocol_version],
             handshake,
-            command,
+            source,
+            secure: None,
             start_timeout: DEFAULT_START_TIMEOUT,
             skip_host_env: false,
             ports: (10000, 25000),
@@ -74,6 +95,16 @@ impl ClientConfig {
             log_buffer: launch::DEFAULT_LOG_BUFFER,
             grace: DEFAULT_GRACE,
         }
+    }
+
+    /// Refuse to run the plugin's executable unless its hash matches (go-plugin's
+    /// `SecureConfig`). The executable is found as `exec` finds it (in `PATH` when the command
+    /// names no directory), hashed, and not run at all on a mismatch
+    /// ([`ChecksumError::Mismatch`](crate::ChecksumError::Mismatch)). Not possible with
+    /// [`reattach`](Self::reattach): there is nothing to run.
+    pub fn secure_config(mut self, secure: SecureConfig) -> Self {
+        self.secure = Some(secure);
+        self
     }
 
     /// The app protocol versions the host speaks (go-plugin's `VersionedPlugins` keys). The
@@ -137,6 +168,13 @@ impl ClientConfig {
     }
 }
 
+/// Where a plugin comes from: a command to launch, or a plugin already running.
+#[derive(Debug)]
+enum Source {
+    Command(std::process::Command),
+    Reattach(ReattachConfig),
+}
+
 /// A running plugin. Cloning shares it. The plugin is stopped by [`kill`](Client::kill), or when
 /// the last handle to it goes away: this client, its clones, and every [`Connection`] and
 /// dispensed client made from it. A host that forgets to kill leaves no orphan behind.
@@ -156,7 +194,8 @@ impl Client {
         let ClientConfig {
             handshake,
             versions,
-            command,
+            source,
+            secure,
             start_timeout,
             skip_host_env,
             ports,
@@ -166,28 +205,47 @@ impl Client {
             log_buffer,
             grace,
         } = config;
-        let launched = launch::launch(
-            command,
-            launch::Launch {
-                handshake,
-                versions,
-                start_timeout,
-                skip_host_env,
-                ports,
-                stderr,
-                log_buffer,
+        let target = match source {
+            Source::Command(command) => {
+                let launched = launch::launch(
+                    command,
+                    launch::Launch {
+                        handshake,
+                        versions,
+                        secure,
+                        start_timeout,
+                        skip_host_env,
+                        ports,
+                        stderr,
+                        log_buffer,
+                    },
+                )
+                .await?;
+                attach::Target {
+                    address: launched.handshake.network,
+                    version: launched.handshake.app_version,
+                    pid: launched.process.pid(),
+                    exit: launched.exit,
+                    process: Some(launched.process),
+                    test: false,
+                    notifier: None,
+                }
+            }
+            Source::Reattach(config) => {
+                if secure.is_some() {
+                    return Err(Error::SecureConfigAndReattach);
+                }
+                reattach::find(&config).await?
+            }
+        };
+        let session = attach::attach(
+            target,
+            attach::Attach {
+                sync_stdout,
+                sync_stderr,
+                grace,
             },
-        )
-        .await?;
-        let session = attach::attach(attach::Attach {
-            address: launched.handshake.network,
-            version: launched.handshake.app_version,
-            exit: launched.exit,
-            process: Some(launched.process),
-            sync_stdout,
-            sync_stderr,
-            grace,
-        });
+        );
         let session = Arc::new(session);
         crate::cleanup::register(&session);
         Ok(Client { session })
@@ -213,9 +271,16 @@ impl Client {
         self.session.version()
     }
 
-    /// The plugin's process id.
+    /// The plugin's process id (0 when a reattached plugin's is not known).
     pub fn pid(&self) -> u32 {
-        self.session.pid().unwrap_or(0)
+        self.session.reattach_config().pid
+    }
+
+    /// How another host can connect to this plugin with [`ClientConfig::reattach`]: protocol,
+    /// version, address and pid (go-plugin's `ReattachConfig`; [`ReattachConfig::to_json`] gives
+    /// the value format of Terraform's `TF_REATTACH_PROVIDERS`).
+    pub fn reattach_config(&self) -> ReattachConfig {
+        self.session.reattach_config()
     }
 
     /// Checks the plugin's health service for `"plugin"`, as go-plugin's `Ping` does, and that

@@ -70,6 +70,25 @@ pub enum Error {
     #[error("{0}")]
     Serve(String),
 
+    /// The plugin's executable failed its [`SecureConfig`](crate::SecureConfig) check and was not
+    /// run.
+    #[error(transparent)]
+    Checksum(#[from] crate::secure::ChecksumError),
+
+    /// A [`SecureConfig`](crate::SecureConfig) was given for a plugin to reattach to (go-plugin's
+    /// `ErrSecureConfigAndReattach`).
+    #[error("only one of Reattach or SecureConfig can be set")]
+    SecureConfigAndReattach,
+
+    /// A reattach configuration could not be read.
+    #[error(transparent)]
+    Reattach(#[from] crate::reattach::ReattachError),
+
+    /// The plugin to reattach to is not running, or does not answer at its address (go-plugin's
+    /// `ErrProcessNotFound`).
+    #[error("reattachment process not found")]
+    ProcessNotFound,
+
     /// An operating-system error with what was being attempted.
     #[error("{context}: {source}")]
     Io {

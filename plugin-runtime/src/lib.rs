@@ -15,6 +15,8 @@ mod interface;
 mod listener;
 mod log;
 mod pidfd;
+mod reattach;
+mod secure;
 mod serve;
 mod session;
 mod stdio;
@@ -28,7 +30,9 @@ pub use handshake::HandshakeConfig;
 pub use interface::{Connection, PluginInterface, PluginServer};
 pub use listener::Transport;
 pub use log::{HclogLayer, init_plugin_logging};
-pub use serve::{ServeConfig, serve};
+pub use reattach::{ReattachAddress, ReattachConfig, ReattachError};
+pub use secure::{ChecksumError, Hash, SecureConfig};
+pub use serve::{ServeConfig, debug_requested, serve};
 
 /// The largest message either side accepts or sends: go-plugin's hosts use `math.MaxInt32`.
 pub const MAX_MESSAGE_SIZE: usize = i32::MAX as usize;

@@ -1,6 +1,7 @@
 //! The plugin side: everything go-plugin's `plugin.Serve` does for gRPC plugins, in phases:
 //! check the environment, listen, print the handshake, redirect stdio, serve.
 
+mod debug;
 mod host_watch;
 mod panics;
 
@@ -16,6 +17,7 @@ use crate::broker::Broker;
 use crate::controller::Controller;
 use crate::handshake::{self, HandshakeConfig};
 use crate::listener::{self, Listener, Transport};
+use crate::reattach::ReattachConfig;
 use crate::stdio::{StdioFeed, StdioService};
 use crate::{Error, PluginServer};
 use host_watch::HostWatch;
@@ -40,6 +42,7 @@ pub struct ServeConfig {
     transport: Transport,
     logging: bool,
     exit_with_host: bool,
+    debug: Option<debug::Debug>,
 }
 
 impl ServeConfig {
@@ -51,6 +54,7 @@ impl ServeConfig {
             transport: Transport::default(),
             logging: true,
             exit_with_host: true,
+            debug: None,
         }
     }
 
@@ -91,17 +95,51 @@ impl ServeConfig {
         self.exit_with_host = enabled;
         self
     }
+
+    /// Debug mode, for running the plugin by hand (under a debugger, say) and pointing a host at
+    /// it, as terraform-plugin-go's `-debug` does: no magic cookie is needed, stdout and stderr
+    /// stay where they are (so `println!` and the debugger's terminal work), logs are written as
+    /// text, and instead of a handshake the plugin prints its [`ReattachConfig`] (in
+    /// go-plugin's test mode, `Test: true`, so a host that reattaches never stops it). It serves
+    /// until interrupted (Ctrl-C, SIGTERM) or a host calls `Shutdown`.
+    ///
+    /// The version served is the highest of the plugin's own, unless `PLUGIN_PROTOCOL_VERSIONS`
+    /// says otherwise. [`debug_requested`] tells whether the user asked for it.
+    pub fn debug(mut self, enabled: bool) -> Self {
+        self.debug = enabled.then(|| self.debug.take().unwrap_or_default());
+        self
+    }
+
+    /// What a plugin in [debug mode](Self::debug) does with its reattach configuration once it
+    /// listens, instead of printing it: for example print it in the form a host application
+    /// reads, such as Terraform's `TF_REATTACH_PROVIDERS`. Turns debug mode on.
+    pub fn on_debug_ready(mut self, ready: impl FnOnce(&ReattachConfig) + Send + 'static) -> Self {
+        self.debug = Some(debug::Debug::announcing(ready));
+        self
+    }
+}
+
+/// Whether the plugin was started with `-debug` or `--debug`, or with `GO_PLUGIN_DEBUG` set to a
+/// non-empty value: the conventional ways to ask a plugin for [debug mode](ServeConfig::debug).
+pub fn debug_requested() -> bool {
+    debug::requested(
+        std::env::args_os().skip(1),
+        std::env::var_os("GO_PLUGIN_DEBUG"),
+    )
 }
 
 /// Serves a plugin until the host asks it to shut down, then returns `Ok(())`.
 ///
 /// Like go-plugin's `plugin.Serve`, a process started without the magic cookie prints
 /// go-plugin's explanation on stderr and exits with status 1, printing nothing on stdout.
-pub async fn serve(config: ServeConfig) -> Result<(), Error> {
+pub async fn serve(mut config: ServeConfig) -> Result<(), Error> {
+    if let Some(debug) = config.debug.take() {
+        return debug::serve(config, debug).await;
+    }
     let environment = check_environment(&config)?;
     let listener = listen(config.transport).await?;
     let (mut services, stdio) = Services::new(&config, environment.version).await;
-    let signals = Signals::install()?;
+    let signals = Signals::install(false)?;
     print_handshake(&environment, &listener)?;
     let mut host = environment.host;
     services.stdio = Some(redirect_stdio(&mut host, stdio)?);
@@ -222,15 +260,18 @@ impl Services {
 struct Signals {
     interrupt: Signal,
     terminate: Signal,
+    /// SIGINT ends the plugin (debug mode) instead of being ignored.
+    stop_on_interrupt: bool,
 }
 
 impl Signals {
-    fn install() -> Result<Self, Error> {
+    fn install(stop_on_interrupt: bool) -> Result<Self, Error> {
         Ok(Signals {
             interrupt: signal(SignalKind::interrupt())
                 .map_err(|err| Error::io("failed to handle SIGINT", err))?,
             terminate: signal(SignalKind::terminate())
                 .map_err(|err| Error::io("failed to handle SIGTERM", err))?,
+            stop_on_interrupt,
         })
     }
 }
@@ -259,8 +300,8 @@ fn redirect_stdio(host: &mut HostWatch, mut stdio: StdioFeed) -> Result<StdioFee
     Ok(stdio)
 }
 
-/// Phase 5: serve until `Shutdown`, SIGTERM, the host going away (when `host` is watched), or
-/// the server failing.
+/// Phase 5: serve until `Shutdown`, SIGTERM, the host going away (when `host` is watched),
+/// SIGINT (when the signals say so), or the server failing.
 async fn run(
     listener: Listener,
     services: Services,
@@ -281,10 +322,21 @@ async fn run(
     }));
 
     let Signals {
-        interrupt,
+        mut interrupt,
         mut terminate,
+        stop_on_interrupt,
     } = signals;
-    tokio::spawn(ignore_interrupts(interrupt));
+    let (interrupted_tx, mut interrupted) = watch::channel(false);
+    if stop_on_interrupt {
+        tokio::spawn(async move {
+            if interrupt.recv().await.is_some() {
+                tracing::info!("plugin interrupted, shutting down");
+                interrupted_tx.send_replace(true);
+            }
+        });
+    } else {
+        tokio::spawn(ignore_interrupts(interrupt));
+    }
     let (orphaned_tx, mut orphaned) = watch::channel(false);
     if let Some(host) = host {
         host.spawn(orphaned_tx)
@@ -294,6 +346,7 @@ async fn run(
     let outcome = tokio::select! {
         () = crate::controller::raised(&mut shutdown) => None,
         () = crate::controller::raised(&mut orphaned) => None,
+        () = crate::controller::raised(&mut interrupted) => None,
         // SIGTERM (a service manager stopping everything) ends the plugin as Shutdown does, so
         // it cleans up instead of dying mid-write (go-plugin#203).
         _ = terminate.recv() => {

@@ -10,9 +10,12 @@ use std::time::Duration;
 use tokio::sync::Mutex;
 use tonic::transport::Channel;
 
+use crate::client::attach::Target;
 use crate::client::process::PluginProcess;
 use crate::controller;
-use crate::exit::ExitWatch;
+use crate::exit::{ExitNotifier, ExitWatch};
+use crate::handshake::PROTOCOL_GRPC;
+use crate::reattach::{ReattachAddress, ReattachConfig};
 
 /// How long the host waits for a plugin to exit after `Shutdown` before it kills it; go-plugin
 /// hard-codes the same 2 s.
@@ -27,26 +30,30 @@ pub(crate) struct Session {
     exit: ExitWatch,
     /// The process the host may signal: `None` when it may not (a reattached plugin in test mode).
     process: Option<PluginProcess>,
-    version: u32,
+    reattach: ReattachConfig,
     grace: Duration,
     kill_lock: Mutex<()>,
+    /// Keeps the plugin counted as running when nothing can tell that it exited.
+    _notifier: Option<ExitNotifier>,
 }
 
 impl Session {
-    pub(crate) fn new(
-        channel: Channel,
-        exit: ExitWatch,
-        process: Option<PluginProcess>,
-        version: u32,
-        grace: Duration,
-    ) -> Self {
+    pub(crate) fn new(channel: Channel, target: Target, grace: Duration) -> Self {
+        let reattach = ReattachConfig {
+            protocol: PROTOCOL_GRPC.to_owned(),
+            protocol_version: target.version,
+            address: ReattachAddress::from_network(&target.address),
+            pid: target.pid,
+            test: target.test,
+        };
         Session {
             channel,
-            exit,
-            process,
-            version,
+            exit: target.exit,
+            process: target.process,
+            reattach,
             grace,
             kill_lock: Mutex::new(()),
+            _notifier: target.notifier,
         }
     }
 
@@ -59,11 +66,11 @@ impl Session {
     }
 
     pub(crate) fn version(&self) -> u32 {
-        self.version
+        self.reattach.protocol_version
     }
 
-    pub(crate) fn pid(&self) -> Option<u32> {
-        self.process.as_ref().map(PluginProcess::pid)
+    pub(crate) fn reattach_config(&self) -> ReattachConfig {
+        self.reattach.clone()
     }
 
     /// Asks the plugin to shut down, waits for it to exit, and kills it when the grace period

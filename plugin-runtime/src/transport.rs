@@ -112,7 +112,7 @@ async fn connect(address: &Network) -> std::io::Result<Pin<Box<dyn Io>>> {
 }
 
 /// Go dials `:1234` as the local host; so do we.
-fn tcp_target(address: &str) -> String {
+pub(crate) fn tcp_target(address: &str) -> String {
     if address.starts_with(':') {
         format!("127.0.0.1{address}")
     } else {

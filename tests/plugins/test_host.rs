@@ -8,6 +8,8 @@
 //!   kills the plugin (`killed`) and exits.
 //! - `test-host cleanup N`: starts N plugins (`plugin PID` each), installs
 //!   `cleanup_clients_on_signal`, says `ready` and waits to be interrupted or terminated.
+//! - `test-host leave`: starts the plugin, prints its reattach configuration (JSON) and exits
+//!   without stopping it, as a host being upgraded might.
 
 use std::process::{Command, ExitCode};
 
@@ -26,11 +28,12 @@ async fn main() -> ExitCode {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let result = match args.as_slice() {
         ["terminal"] => terminal().await,
+        ["leave"] => leave().await,
         ["cleanup", count] => match count.parse() {
             Ok(count) => cleanup(count).await,
             Err(_) => Err(format!("not a count: {count}")),
         },
-        _ => Err("usage: test-host terminal | test-host cleanup N".to_owned()),
+        _ => Err("usage: test-host terminal | cleanup N | leave".to_owned()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -71,6 +74,13 @@ async fn terminal() -> Result<(), String> {
     client.kill().await;
     println!("killed");
     Ok(())
+}
+
+async fn leave() -> Result<(), String> {
+    let client = start().await?;
+    println!("{}", client.reattach_config().to_json());
+    // Exits without dropping the client, which would stop the plugin.
+    std::process::exit(0)
 }
 
 async fn cleanup(count: usize) -> Result<(), String> {

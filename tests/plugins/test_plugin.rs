@@ -1,6 +1,7 @@
 //! The plugin the process-level tests launch. `TEST_PLUGIN_MODE` picks its shape:
 //! (unset) serves `Tester` under version 1; `versions` serves versions 2 and 3; `tcp` listens on
-//! TCP; `misconfigured` has an empty cookie; `no-logging` installs no log subscriber.
+//! TCP; `misconfigured` has an empty cookie; `no-logging` installs no log subscriber; `debug`
+//! serves in debug mode; `survive-host` keeps running when its host goes away.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -94,6 +95,12 @@ async fn main() -> ExitCode {
         "no-logging" => ServeConfig::new(HANDSHAKE)
             .plugin(TesterPlugin::server(Plugin { version: 1 }))
             .logging(false),
+        "debug" => ServeConfig::new(HANDSHAKE)
+            .plugin(TesterPlugin::server(Plugin { version: 1 }))
+            .debug(true),
+        "survive-host" => ServeConfig::new(HANDSHAKE)
+            .plugin(TesterPlugin::server(Plugin { version: 1 }))
+            .exit_with_host(false),
         _ => ServeConfig::new(HANDSHAKE).plugin(TesterPlugin::server(Plugin { version: 1 })),
     };
     match serve(config).await {

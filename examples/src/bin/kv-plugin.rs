@@ -1,5 +1,6 @@
 //! A KV plugin that keeps each value in a file `kv_<key>` in its working directory, like
-//! go-plugin's examples/grpc plugins. Started by a host (ours or go-plugin's), never by hand.
+//! go-plugin's examples/grpc plugins. Started by a host (ours or go-plugin's); by hand only in
+//! debug mode (`kv-plugin --debug`), which prints a reattach configuration for a host to use.
 
 use std::process::ExitCode;
 
@@ -38,7 +39,11 @@ async fn main() -> ExitCode {
     let kv = FileKv {
         echo: std::env::var_os("KV_PLUGIN_ECHO").is_some(),
     };
-    match serve(ServeConfig::new(HANDSHAKE).plugin(KvPlugin::server(kv))).await {
+    // `kv-plugin --debug`: run by hand and print where a host can reattach.
+    let config = ServeConfig::new(HANDSHAKE)
+        .plugin(KvPlugin::server(kv))
+        .debug(go_plugin::debug_requested());
+    match serve(config).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             tracing::error!(error = %err, "kv-plugin failed");

@@ -15,6 +15,7 @@ use crate::exit::{self, ExitWatch};
 use crate::handshake::{self, Handshake, HandshakeConfig};
 use crate::listener::PrivateDir;
 use crate::log::{DEFAULT_BUFFER, StderrTail};
+use crate::secure::SecureConfig;
 
 /// How long a plugin that ended its stdout without a handshake gets to finish its stderr.
 const LAST_WORDS: Duration = Duration::from_millis(1500);
@@ -26,6 +27,7 @@ const HANDSHAKE_LINE: usize = 64 * 1024;
 pub(crate) struct Launch {
     pub(crate) handshake: HandshakeConfig,
     pub(crate) versions: Vec<u32>,
+    pub(crate) secure: Option<SecureConfig>,
     pub(crate) start_timeout: Duration,
     pub(crate) skip_host_env: bool,
     pub(crate) ports: (u16, u16),
@@ -49,6 +51,7 @@ pub(crate) async fn launch(
     let Launch {
         handshake,
         versions,
+        secure,
         start_timeout,
         skip_host_env,
         ports,
@@ -56,7 +59,10 @@ pub(crate) async fn launch(
         log_buffer,
     } = config;
 
-    let program = resolve_program(command.get_program());
+    let program = resolve_program(&command);
+    if let Some(secure) = &secure {
+        secure.check(&program)?;
+    }
     let name = plugin_name(&command);
     let command_line = describe(&command);
     let socket_dir = socket_dir(&command)?;
@@ -289,13 +295,20 @@ fn describe(command: &std::process::Command) -> String {
         .join(" ")
 }
 
-/// The executable `program` names, searched in `PATH` like exec does, for the diagnostics block.
-pub(crate) fn resolve_program(program: &OsStr) -> PathBuf {
+/// The executable the command runs, searched in `PATH` as exec does (the command's own `PATH`
+/// when it sets one), for the checksum and the diagnostics block.
+pub(crate) fn resolve_program(command: &std::process::Command) -> PathBuf {
+    let program = command.get_program();
     let path = Path::new(program);
     if path.components().count() > 1 {
         return path.to_path_buf();
     }
-    std::env::var_os("PATH")
+    let search = command
+        .get_envs()
+        .find(|(key, _)| *key == "PATH")
+        .map(|(_, value)| value.map(OsStr::to_owned))
+        .unwrap_or_else(|| std::env::var_os("PATH"));
+    search
         .and_then(|paths| {
             std::env::split_paths(&paths)
                 .map(|dir| dir.join(path))

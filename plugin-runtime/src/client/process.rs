@@ -30,6 +30,9 @@ pub(crate) struct PluginProcess {
     /// Set the moment the process is reaped, when its pid stops being its own.
     reaped: Arc<AtomicBool>,
     pipes: Pipes,
+    /// Whether the processes it started are the host's to kill too: not for a reattached
+    /// plugin, whose host only knows its pid.
+    tree: bool,
 }
 
 /// The plugin's stdout and stderr pipes, by inode, and how many of them are still open at the
@@ -74,6 +77,19 @@ impl PluginProcess {
             handle: PidFd::open(pid).ok(),
             reaped: Arc::new(AtomicBool::new(false)),
             pipes,
+            tree: true,
+        }
+    }
+
+    /// A plugin this host did not start, known by a handle on its pid: only that process is
+    /// ever signalled.
+    pub(crate) fn reattached(handle: PidFd) -> Self {
+        PluginProcess {
+            pid: handle.pid(),
+            handle: Some(handle),
+            reaped: Arc::new(AtomicBool::new(false)),
+            pipes: Pipes::default(),
+            tree: false,
         }
     }
 
@@ -97,7 +113,7 @@ impl PluginProcess {
     /// The plugin's descendants as they are now, to be killed should they outlive it.
     pub(crate) fn descendants(&self) -> Descendants {
         let mut found = Vec::new();
-        if self.handle.is_none() || !self.alive() {
+        if !self.tree || self.handle.is_none() || !self.alive() {
             return Descendants(found);
         }
         let mut queue = vec![self.pid];
@@ -125,6 +141,12 @@ impl PluginProcess {
     }
 
     fn kill_tree(&self) {
+        if !self.tree {
+            if let Some(root) = &self.handle {
+                let _ = root.signal(libc::SIGKILL);
+            }
+            return;
+        }
         let Some(root) = &self.handle else {
             // No pidfds (Linux before 5.3): the process has not been reaped, so its pid is still
             // its own; its children cannot be found safely.

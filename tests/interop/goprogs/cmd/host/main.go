@@ -10,7 +10,9 @@
 //	host [flags] none          (start, dispense, optionally ping, kill; any plugin interface)
 //
 // With -hold it prints "holding PID" (the plugin's pid) after the command and
-// waits to be killed instead of killing the plugin.
+// waits to be killed instead of killing the plugin. With -reattach JSON (the
+// value format of Terraform's TF_REATTACH_PROVIDERS) it connects to a running
+// plugin instead of launching one.
 //
 // It prints one JSON object (see report) on stdout and exits 1 if anything
 // failed before Kill.
@@ -22,6 +24,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"strconv"
@@ -48,6 +51,43 @@ type report struct {
 
 // hold makes the host wait to be killed once the command is done.
 var hold bool
+
+// reattachJSON, when set, is the plugin to reattach to.
+var reattachJSON string
+
+// reattachConfig reads Terraform's TF_REATTACH_PROVIDERS value format.
+func reattachConfig(text string) (*plugin.ReattachConfig, error) {
+	var rc struct {
+		Protocol        string
+		ProtocolVersion int
+		Pid             int
+		Test            bool
+		Addr            struct{ Network, String string }
+	}
+	if err := json.Unmarshal([]byte(text), &rc); err != nil {
+		return nil, fmt.Errorf("bad -reattach: %v", err)
+	}
+	var addr net.Addr
+	switch rc.Addr.Network {
+	case "unix":
+		addr = &net.UnixAddr{Name: rc.Addr.String, Net: "unix"}
+	case "tcp":
+		a, err := net.ResolveTCPAddr("tcp", rc.Addr.String)
+		if err != nil {
+			return nil, err
+		}
+		addr = a
+	default:
+		return nil, fmt.Errorf("bad -reattach network %q", rc.Addr.Network)
+	}
+	return &plugin.ReattachConfig{
+		Protocol:        plugin.Protocol(rc.Protocol),
+		ProtocolVersion: rc.ProtocolVersion,
+		Addr:            addr,
+		Pid:             rc.Pid,
+		Test:            rc.Test,
+	}, nil
+}
 
 // syncBuffer collects what go-plugin copies from the plugin's GRPCStdio
 // stream; it is written by go-plugin's goroutines and read by main.
@@ -78,6 +118,7 @@ func main() {
 	wantStderr := flag.String("want-stderr", "", "wait (up to 10 s) until SyncStderr has received this text")
 	cookie := flag.String("cookie", "", "magic cookie KEY=VALUE (default: the examples' BASIC_PLUGIN=hello)")
 	flag.BoolVar(&hold, "hold", false, "after the command, print \"holding PID\" and wait to be killed")
+	flag.StringVar(&reattachJSON, "reattach", "", "reattach to this running plugin (JSON) instead of launching one")
 	flag.Parse()
 
 	handshake := shared.Handshake
@@ -128,7 +169,7 @@ func run(rep *report, handshake plugin.HandshakeConfig, pluginCmd, versions, pro
 	}
 
 	var syncOut, syncErr syncBuffer
-	client := plugin.NewClient(&plugin.ClientConfig{
+	config := &plugin.ClientConfig{
 		HandshakeConfig:  handshake,
 		VersionedPlugins: sets,
 		Cmd:              exec.Command("sh", "-c", pluginCmd),
@@ -137,7 +178,17 @@ func run(rep *report, handshake plugin.HandshakeConfig, pluginCmd, versions, pro
 		Stderr:           io.Discard,
 		SyncStdout:       &syncOut,
 		SyncStderr:       &syncErr,
-	})
+	}
+	if reattachJSON != "" {
+		rc, err := reattachConfig(reattachJSON)
+		if err != nil {
+			return err
+		}
+		config.Cmd = nil
+		config.Reattach = rc
+		config.Plugins = plugin.PluginSet{"kv": &shared.KVGRPCPlugin{}}
+	}
+	client := plugin.NewClient(config)
 	defer func() {
 		start := time.Now()
 		client.Kill()

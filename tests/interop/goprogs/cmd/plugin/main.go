@@ -8,13 +8,21 @@
 //     key=<key> level_no=<0..4>, and writes "stdout: put <key>\n" to os.Stdout
 //     and "stderr: put <key>\n" to os.Stderr (which go-plugin forwards over
 //     GRPCStdio), then waits 100 ms so they reach the host before the reply.
+//   - GOPLUGIN_DEBUG=1: serve in go-plugin's test mode, as terraform-plugin-go's
+//     -debug does: no cookie check, and instead of the handshake one line on
+//     stdout with the reattach configuration as JSON (the value format of
+//     Terraform's TF_REATTACH_PROVIDERS); SIGINT or SIGTERM ends it.
 package main
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
 	"os"
+	"os/signal"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -66,10 +74,28 @@ func main() {
 		sets[n] = plugin.PluginSet{"kv": &shared.KVGRPCPlugin{Impl: &kv{version: n, logger: logger}}}
 	}
 
-	plugin.Serve(&plugin.ServeConfig{
+	config := &plugin.ServeConfig{
 		HandshakeConfig:  shared.Handshake,
 		VersionedPlugins: sets,
 		GRPCServer:       plugin.DefaultGRPCServer,
 		Logger:           logger,
-	})
+	}
+	if os.Getenv("GOPLUGIN_DEBUG") != "" {
+		ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer cancel()
+		reattach := make(chan *plugin.ReattachConfig, 1)
+		config.Test = &plugin.ServeTestConfig{Context: ctx, ReattachConfigCh: reattach}
+		go func() {
+			rc := <-reattach
+			out, _ := json.Marshal(map[string]interface{}{
+				"Protocol":        string(rc.Protocol),
+				"ProtocolVersion": rc.ProtocolVersion,
+				"Pid":             rc.Pid,
+				"Test":            rc.Test,
+				"Addr":            map[string]string{"Network": rc.Addr.Network(), "String": rc.Addr.String()},
+			})
+			fmt.Println(string(out))
+		}()
+	}
+	plugin.Serve(config)
 }
