@@ -249,7 +249,9 @@ struct Seen {
 }
 
 /// Connects `client` to `server` over a real Unix socket pair, and sends one line each way
-/// (client first). Each side reports what it saw or the error it failed with, as text.
+/// (server first, so that a TLS 1.3 client refused after its handshake learns of it on its first
+/// read, not on a write that may meet a closed socket). Each side reports what it saw or the
+/// error it failed with, as text.
 async fn exchange(
     server: &PinnedTls,
     client: &PinnedTls,
@@ -262,7 +264,7 @@ async fn exchange(
             state.protocol_version(),
             state.alpn_protocol().map(<[u8]>::to_vec),
         );
-        let line = talk(stream, "from server", false).await?;
+        let line = talk(stream, "from server", true).await?;
         Ok(Seen {
             version,
             alpn,
@@ -276,7 +278,7 @@ async fn exchange(
             state.protocol_version(),
             state.alpn_protocol().map(<[u8]>::to_vec),
         );
-        let line = talk(stream, "from client", true).await?;
+        let line = talk(stream, "from client", false).await?;
         Ok(Seen {
             version,
             alpn,

@@ -11,12 +11,13 @@
 //	tlspeer -role server|client -socket PATH -cert FILE -key FILE -peer FILE [-tls12]
 //
 // As server it listens on PATH, prints "ready" on stdout, and serves one
-// connection: it reads a line and answers "go echo: <line>". As client it
-// connects to PATH, sends "hello from go" and reads one line back. Either way
-// it then prints "ok version=<TLS version> alpn=<protocol> reply=<line>" (the
-// server prints the line it read) and exits 0. Any failure is printed on
-// stderr as "tlspeer: <step>: <error>" with exit status 1. -tls12 caps the
-// version at TLS 1.2.
+// connection: it sends "hello from go" and reads one line back. As client it
+// connects to PATH, reads a line and answers "go echo: <line>". The server
+// speaks first so that a client refused after its TLS 1.3 handshake learns of
+// it on its first read. Either way it then prints
+// "ok version=<TLS version> alpn=<protocol> reply=<the line it read>" and exits
+// 0. Any failure is printed on stderr as "tlspeer: <step>: <error>" with exit
+// status 1. -tls12 caps the version at TLS 1.2.
 package main
 
 import (
@@ -103,11 +104,10 @@ func serve(socket string, cfg *tls.Config) {
 	}
 	conn := tls.Server(raw, cfg)
 	handshake(conn)
-	line := readLine(conn)
-	if _, err := fmt.Fprintf(conn, "go echo: %s\n", line); err != nil {
+	if _, err := fmt.Fprintln(conn, "hello from go"); err != nil {
 		fail("write", err)
 	}
-	report(conn, line)
+	report(conn, readLine(conn))
 	conn.Close()
 }
 
@@ -118,10 +118,11 @@ func dial(socket string, cfg *tls.Config) {
 	}
 	conn := tls.Client(raw, cfg)
 	handshake(conn)
-	if _, err := fmt.Fprintln(conn, "hello from go"); err != nil {
+	line := readLine(conn)
+	if _, err := fmt.Fprintf(conn, "go echo: %s\n", line); err != nil {
 		fail("write", err)
 	}
-	report(conn, readLine(conn))
+	report(conn, line)
 	conn.Close()
 }
 
