@@ -64,19 +64,23 @@ pub enum TlsError {
     )]
     Random,
 
-    /// The certificate text is not well-formed PEM.
-    #[error("the certificate PEM is malformed: {0}")]
+    /// `PLUGIN_CLIENT_CERT` is not well-formed PEM.
+    #[error("PLUGIN_CLIENT_CERT is not well-formed PEM: {0}")]
     Pem(#[source] pem::Error),
 
-    /// The text holds no `CERTIFICATE` block at all.
-    #[error("the certificate PEM holds no CERTIFICATE block")]
+    /// `PLUGIN_CLIENT_CERT` holds no `CERTIFICATE` block at all.
+    #[error("PLUGIN_CLIENT_CERT holds no CERTIFICATE block")]
     NoCertificate,
+
+    /// A `CERTIFICATE` block in `PLUGIN_CLIENT_CERT` is not an X.509 certificate.
+    #[error("PLUGIN_CLIENT_CERT holds a CERTIFICATE block that is not X.509: {0}")]
+    PemNotACertificate(#[source] der::DerError),
 
     /// [`pinned`] was given no certificate to trust.
     #[error("no peer certificate to pin")]
     NoPeerCertificate,
 
-    /// The bytes given as a certificate are not an X.509 certificate.
+    /// The bytes given to [`pinned`] as a certificate are not an X.509 certificate.
     #[error("not an X.509 certificate: {0}")]
     NotACertificate(#[from] der::DerError),
 
@@ -206,7 +210,7 @@ pub(crate) fn parse_certificates_pem(text: &str) -> Result<Vec<CertificateDer<'s
     let mut certs = Vec::new();
     for cert in CertificateDer::pem_slice_iter(text.as_bytes()) {
         let cert = cert.map_err(TlsError::Pem)?;
-        der::validity(&cert)?;
+        der::validity(&cert).map_err(TlsError::PemNotACertificate)?;
         certs.push(cert);
     }
     if certs.is_empty() {

@@ -186,7 +186,7 @@ fn certificate_pem_is_read_the_way_go_reads_plugin_client_cert() {
         );
         assert_eq!(
             err.to_string(),
-            "the certificate PEM holds no CERTIFICATE block"
+            "PLUGIN_CLIENT_CERT holds no CERTIFICATE block"
         );
     }
 
@@ -195,7 +195,7 @@ fn certificate_pem_is_read_the_way_go_reads_plugin_client_cert() {
     assert!(matches!(err, TlsError::Pem(_)), "{err:?}");
     assert!(
         err.to_string()
-            .starts_with("the certificate PEM is malformed: "),
+            .starts_with("PLUGIN_CLIENT_CERT is not well-formed PEM: "),
         "{err}"
     );
 
@@ -206,10 +206,10 @@ fn certificate_pem_is_read_the_way_go_reads_plugin_client_cert() {
     // "hello world" in base64: a CERTIFICATE block that is not a certificate.
     let not_x509 = "-----BEGIN CERTIFICATE-----\naGVsbG8gd29ybGQ=\n-----END CERTIFICATE-----\n";
     let err = parse_certificates_pem(not_x509).expect_err("not X.509");
-    assert!(matches!(err, TlsError::NotACertificate(_)), "{err:?}");
+    assert!(matches!(err, TlsError::PemNotACertificate(_)), "{err:?}");
     assert_eq!(
         err.to_string(),
-        "not an X.509 certificate: not a DER SEQUENCE"
+        "PLUGIN_CLIENT_CERT holds a CERTIFICATE block that is not X.509: not a DER SEQUENCE"
     );
 }
 
@@ -237,6 +237,10 @@ fn pinning_nothing_or_garbage_is_refused() {
     assert_eq!(err.to_string(), "no peer certificate to pin");
     let err = pinned(&identity, [CertificateDer::from(b"garbage".to_vec())]).expect_err("garbage");
     assert!(matches!(err, TlsError::NotACertificate(_)), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        "not an X.509 certificate: not a DER SEQUENCE"
+    );
 }
 
 /// What one side of a finished handshake saw: the version and ALPN, then the line the other
@@ -522,6 +526,6 @@ fn errors_say_what_happened() {
     let err = crate::Error::from(TlsError::NoCertificate);
     assert_eq!(
         err.to_string(),
-        "the certificate PEM holds no CERTIFICATE block"
+        "PLUGIN_CLIENT_CERT holds no CERTIFICATE block"
     );
 }
