@@ -89,6 +89,10 @@ pub enum Error {
     #[error("reattachment process not found")]
     ProcessNotFound,
 
+    /// AutoMTLS could not make its certificate, read the peer's, or set up TLS.
+    #[error(transparent)]
+    Tls(#[from] crate::mtls::TlsError),
+
     /// An operating-system error with what was being attempted.
     #[error("{context}: {source}")]
     Io {

@@ -14,6 +14,14 @@ mod handshake;
 mod interface;
 mod listener;
 mod log;
+#[cfg_attr(
+    not(test),
+    allow(
+        dead_code,
+        reason = "wired into client and serve by the transport module"
+    )
+)]
+mod mtls;
 mod pidfd;
 mod reattach;
 mod secure;
@@ -36,6 +44,11 @@ pub use serve::{ServeConfig, debug_requested, serve};
 
 /// The largest message either side accepts or sends: go-plugin's hosts use `math.MaxInt32`.
 pub const MAX_MESSAGE_SIZE: usize = i32::MAX as usize;
+
+/// The AutoMTLS handshake, for the `tests` crate's checks against Go's crypto/tls. Not a public
+/// API: it changes without notice.
+#[doc(hidden)]
+pub use mtls::testing as __tls_testing;
 
 /// What generated code uses. Not a public API: it changes without notice.
 #[doc(hidden)]
