@@ -1,10 +1,12 @@
-//! What the process-level tests share: the interface of the test plugin and helpers to find and
-//! launch binaries.
+//! What the process-level tests share: the interface of the test plugin, helpers to find and
+//! launch binaries, and bounded runs of real processes ([`run`]).
 
 use std::path::PathBuf;
 use std::process::Command;
 
 use go_plugin::{HandshakeConfig, PluginError, plugin_interface};
+
+pub mod run;
 
 /// The test plugin's handshake (a cookie of its own, as go-plugin's tests use).
 pub const HANDSHAKE: HandshakeConfig = HandshakeConfig::new(1, "TEST_MAGIC_COOKIE", "test");
