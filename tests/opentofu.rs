@@ -13,3 +13,6 @@ mod harness;
 
 #[path = "opentofu/go_provider.rs"]
 mod go_provider;
+
+#[path = "opentofu/protocol.rs"]
+mod protocol;

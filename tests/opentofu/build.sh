@@ -12,7 +12,10 @@
 # 2-core machine (the module download ~1.4 GB of disk, Go's build cache ~1.6 GB); with Go's build
 # cache warm it takes seconds. Safe to run concurrently (one lock file per binary).
 #
-# Prints one line per binary on stdout, `NAME PATH`; progress and timings go to stderr.
+# Prints one line per binary on stdout, `NAME PATH`, and `plugin-protocol DIR`: OpenTofu's
+# protocol definitions (docs/plugin-protocol/tfplugin*.proto) in Go's module cache, which the tests
+# check our message declarations against (read there, never copied: they are MPL-2.0). Progress
+# and timings go to stderr.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -69,3 +72,7 @@ build() {
 build tofu tofu opentofu github.com/opentofu/opentofu/cmd/tofu \
   "-X 'github.com/opentofu/opentofu/version.dev=no'"
 build terraform-provider-time time terraform-provider-time github.com/hashicorp/terraform-provider-time
+
+protocol=$(cd "$here/tofu" && go mod download github.com/opentofu/opentofu &&
+  go list -m -f '{{.Dir}}' github.com/opentofu/opentofu)/docs/plugin-protocol
+printf 'plugin-protocol %s\n' "$protocol"

@@ -30,11 +30,13 @@ const FORBIDDEN_LOG_LINES: [&str; 3] = [
     "panic",
 ];
 
-/// The OpenTofu and Go provider binaries.
+/// The OpenTofu and Go provider binaries, and OpenTofu's protocol definitions.
 #[derive(Debug)]
 pub(crate) struct Peers {
     pub(crate) tofu: PathBuf,
     pub(crate) time: PathBuf,
+    /// OpenTofu v1.12.6's `docs/plugin-protocol` in Go's module cache (`tfplugin6.10.proto`, …).
+    pub(crate) protocol: PathBuf,
 }
 
 /// Runs `tests/opentofu/build.sh` once per test binary (a cached build costs a fraction of a
@@ -67,6 +69,7 @@ pub(crate) fn peers() -> &'static Peers {
         let peers = Peers {
             tofu: path("tofu"),
             time: path("terraform-provider-time"),
+            protocol: path("plugin-protocol"),
         };
         perf(format_args!(
             "go peers ready in {:.1?}: {}",
