@@ -16,3 +16,8 @@ mod go_provider;
 
 #[path = "opentofu/protocol.rs"]
 mod protocol;
+
+// Waits for #[plugin_interface]'s whole-message methods, which the provider's trait needs.
+#[cfg(feature = "greeter-provider")]
+#[path = "opentofu/greeter.rs"]
+mod greeter;

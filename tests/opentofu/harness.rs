@@ -102,6 +102,37 @@ impl Provider {
         }
     }
 
+    /// Our provider, `terraform-provider-greeter` (protocol 6), built once per test process.
+    #[cfg(feature = "greeter-provider")]
+    pub(crate) fn greeter() -> Provider {
+        static BINARY: OnceLock<PathBuf> = OnceLock::new();
+        let binary = BINARY.get_or_init(|| {
+            let status = Command::new(env!("CARGO"))
+                .args([
+                    "build",
+                    "-q",
+                    "-p",
+                    "examples",
+                    "--features",
+                    "greeter-provider",
+                ])
+                .args(["--bin", "terraform-provider-greeter"])
+                .status()
+                .expect("run cargo build");
+            assert!(
+                status.success(),
+                "cargo build of terraform-provider-greeter failed"
+            );
+            tests::target_dir().join("debug/terraform-provider-greeter")
+        });
+        Provider {
+            address: "example.com/acme/greeter".to_owned(),
+            version: "0.1.0".to_owned(),
+            binary: binary.clone(),
+            protocol: 6,
+        }
+    }
+
     /// The address with its host: a bare `NAMESPACE/TYPE` is on OpenTofu's default registry.
     pub(crate) fn full_address(&self) -> String {
         if self.address.split('/').count() == 2 {
@@ -577,7 +608,7 @@ impl fmt::Display for TofuRun {
 
 /// Writes a performance line to the real stderr, past the test harness's capture, so that the
 /// figures show in every run (they are printed, not asserted).
-fn perf(line: fmt::Arguments<'_>) {
+pub(crate) fn perf(line: fmt::Arguments<'_>) {
     let _ = writeln!(std::io::stderr().lock(), "opentofu: {line}");
 }
 
