@@ -1,6 +1,9 @@
-//! The interfaces shared by the example hosts and plugins, mirroring go-plugin's examples.
+//! The interfaces shared by the example hosts and plugins, mirroring go-plugin's examples, and
+//! the greeter provider for OpenTofu ([`greeter`]).
 
 use go_plugin::{HandshakeConfig, PluginError, plugin_interface};
+
+pub mod greeter;
 
 /// The handshake every go-plugin example uses: protocol version 1, cookie `BASIC_PLUGIN=hello`.
 pub const HANDSHAKE: HandshakeConfig = HandshakeConfig::new(1, "BASIC_PLUGIN", "hello");

@@ -1,14 +1,14 @@
 //! What every interop cell shares: the one-time set-up (Go builds, Python virtualenv, stubs),
-//! where things are, and running a real process with a time limit and its whole process group
-//! killed afterwards, so no test hangs and no plugin outlives its test.
+//! where things are, and the hosts the cells run. Processes run through [`tests::run`]: bounded,
+//! in a process group of their own, killed afterwards.
 
-use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitStatus, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+pub(crate) use tests::run::{Run, quote, run, run_with_linger};
 
 /// How long one host run may take: generous for a loaded 2-core CI machine, and still far
 /// shorter than go-plugin's 1-minute start timeout, so a hang is reported as ours.
@@ -109,159 +109,6 @@ pub(crate) fn env() -> &'static Env {
             kv_plugin,
         }
     })
-}
-
-/// Single-quotes `path` for `sh -c`.
-pub(crate) fn quote(path: &Path) -> String {
-    format!("'{}'", path.display().to_string().replace('\'', r"'\''"))
-}
-
-/// What a finished process left behind.
-#[derive(Debug)]
-pub(crate) struct Run {
-    pub(crate) status: ExitStatus,
-    pub(crate) stdout: String,
-    pub(crate) stderr: String,
-    pub(crate) elapsed: Duration,
-    /// Processes of its group still alive when it exited (killed now): orphaned plugins.
-    pub(crate) survivors: bool,
-    pub(crate) command: String,
-}
-
-impl Run {
-    /// Panics with everything known about the run unless it exited 0.
-    pub(crate) fn success(self) -> Self {
-        assert!(self.status.success(), "{} failed:\n{self}", self.command);
-        self
-    }
-
-    /// Panics unless the run exited non-zero.
-    pub(crate) fn failure(self) -> Self {
-        assert!(
-            !self.status.success(),
-            "{} should have failed:\n{self}",
-            self.command
-        );
-        self
-    }
-}
-
-impl std::fmt::Display for Run {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "status: {}, {:.1?}, survivors: {}\n--- stdout\n{}\n--- stderr\n{}",
-            self.status, self.elapsed, self.survivors, self.stdout, self.stderr
-        )
-    }
-}
-
-/// Runs `command` in a process group of its own with stdin closed, waits up to `timeout`, then
-/// SIGKILLs the group (failing the test). Whatever of the group is still alive half a second
-/// after the leader exited is killed too, and reported in [`Run::survivors`].
-pub(crate) fn run(command: Command, timeout: Duration) -> Run {
-    run_with_linger(command, timeout, Duration::from_millis(500))
-}
-
-/// [`run`], giving the rest of the group up to `linger` to exit after the leader did.
-pub(crate) fn run_with_linger(mut command: Command, timeout: Duration, linger: Duration) -> Run {
-    use std::os::unix::process::CommandExt;
-
-    let description = format!("{command:?}");
-    let out = tempfile::tempfile().expect("temp file for stdout");
-    let err = tempfile::tempfile().expect("temp file for stderr");
-    command
-        .process_group(0)
-        .stdin(Stdio::null())
-        .stdout(out.try_clone().expect("dup stdout file"))
-        .stderr(err.try_clone().expect("dup stderr file"));
-    let started = Instant::now();
-    let mut child = command
-        .spawn()
-        .unwrap_or_else(|e| panic!("spawn {description}: {e}"));
-    let pgid = i32::try_from(child.id()).expect("pid fits in i32");
-
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for child") {
-            break Some(status);
-        }
-        if started.elapsed() > timeout {
-            kill_group(pgid);
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    };
-    let elapsed = started.elapsed();
-    let survivors = group_alive(pgid, linger);
-    kill_group(pgid);
-
-    let run = Run {
-        status: status.unwrap_or_else(|| std::os::unix::process::ExitStatusExt::from_raw(9)),
-        stdout: read_all(out),
-        stderr: read_all(err),
-        elapsed,
-        survivors,
-        command: description,
-    };
-    assert!(
-        status.is_some(),
-        "{} timed out after {timeout:?}:\n{run}",
-        run.command
-    );
-    run
-}
-
-fn read_all(mut file: File) -> String {
-    use std::io::{Read, Seek};
-    file.rewind().expect("rewind output file");
-    let mut bytes = Vec::new();
-    file.read_to_end(&mut bytes).expect("read output file");
-    String::from_utf8_lossy(&bytes).into_owned()
-}
-
-/// Whether any process of group `pgid` is still alive after up to `linger`. Zombies do not
-/// count: a killed plugin whose parent died too is handed to init, which in a container may
-/// never reap it.
-fn group_alive(pgid: i32, linger: Duration) -> bool {
-    let deadline = Instant::now() + linger;
-    loop {
-        let alive = group_members(pgid).next().is_some();
-        if !alive || Instant::now() > deadline {
-            return alive;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
-/// Live (not zombie) processes whose process group is `pgid`.
-fn group_members(pgid: i32) -> impl Iterator<Item = u32> {
-    std::fs::read_dir("/proc")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
-        .filter(move |pid| {
-            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-                return false;
-            };
-            // After the name's closing parenthesis: state, ppid, pgrp, …
-            let mut fields = stat
-                .rsplit_once(')')
-                .map(|(_, rest)| rest)
-                .unwrap_or("")
-                .split_whitespace();
-            let state = fields.next().unwrap_or("");
-            let group = fields.nth(1).and_then(|group| group.parse::<i32>().ok());
-            group == Some(pgid) && !matches!(state, "Z" | "X")
-        })
-}
-
-fn kill_group(pgid: i32) {
-    // SAFETY: sends a signal to the process group this harness created; no memory effects.
-    unsafe {
-        libc::kill(-pgid, libc::SIGKILL);
-    }
 }
 
 /// A command with the variables that make Rust hosts' logs plain text and complete for our

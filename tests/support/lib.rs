@@ -1,5 +1,6 @@
-//! What the process-level tests share: the interface of the test plugin and helpers to find and
-//! launch binaries, and a pseudo-terminal to run a host in.
+//! What the process-level tests share: the interface of the test plugin, helpers to find and
+//! launch binaries, bounded runs of real processes ([`run`]), and a pseudo-terminal to run a
+//! host in ([`terminal`]).
 
 pub mod terminal;
 
@@ -7,6 +8,8 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use go_plugin::{HandshakeConfig, PluginError, plugin_interface};
+
+pub mod run;
 
 /// The test plugin's handshake (a cookie of its own, as go-plugin's tests use).
 pub const HANDSHAKE: HandshakeConfig = HandshakeConfig::new(1, "TEST_MAGIC_COOKIE", "test");
