@@ -21,6 +21,7 @@ use crate::reattach::ReattachConfig;
 use crate::secure::SecureConfig;
 use crate::session::{DEFAULT_GRACE, Session};
 use crate::stdio::Sink;
+use crate::tls::TlsConfig;
 
 /// go-plugin's default `StartTimeout`.
 const DEFAULT_START_TIMEOUT: Duration = Duration::from_secs(60);
@@ -37,6 +38,8 @@ pub struct ClientConfig {
     versions: Vec<u32>,
     source: Source,
     secure: Option<SecureConfig>,
+    auto_mtls: bool,
+    tls: Option<TlsConfig>,
     start_timeout: Duration,
     skip_host_env: bool,
     ports: (u16, u16),
@@ -54,6 +57,8 @@ impl std::fmt::Debug for ClientConfig {
             .field("versions", &self.versions)
             .field("source", &self.source)
             .field("secure", &self.secure)
+            .field("auto_mtls", &self.auto_mtls)
+            .field("tls", &self.tls)
             .field("start_timeout", &self.start_timeout)
             .field("skip_host_env", &self.skip_host_env)
             .field("ports", &self.ports)
@@ -86,6 +91,8 @@ impl ClientConfig {
             handshake,
             source,
             secure: None,
+            auto_mtls: false,
+            tls: None,
             start_timeout: DEFAULT_START_TIMEOUT,
             skip_host_env: false,
             ports: (10000, 25000),
@@ -104,6 +111,24 @@ impl ClientConfig {
     /// [`reattach`](Self::reattach): there is nothing to run.
     pub fn secure_config(mut self, secure: SecureConfig) -> Self {
         self.secure = Some(secure);
+        self
+    }
+
+    /// go-plugin's AutoMTLS: the host makes a one-time certificate and passes it to the plugin in
+    /// `PLUGIN_CLIENT_CERT`, the plugin answers with its own in the handshake, and the connection
+    /// is TLS with each side trusting exactly the other's certificate. What Terraform and
+    /// OpenTofu turn on for every provider. Takes precedence over [`tls`](Self::tls), as in
+    /// go-plugin, and does nothing for a plugin [reattached](Self::reattach) to (there is no
+    /// certificate exchange).
+    pub fn auto_mtls(mut self, enabled: bool) -> Self {
+        self.auto_mtls = enabled;
+        self
+    }
+
+    /// TLS configured by the application (go-plugin's `TLSConfig`): the client configuration
+    /// dials the plugin, and the server configuration, if any, serves brokered services.
+    pub fn tls(mut self, tls: TlsConfig) -> Self {
+        self.tls = Some(tls);
         self
     }
 
@@ -196,6 +221,8 @@ impl Client {
             versions,
             source,
             secure,
+            auto_mtls,
+            tls,
             start_timeout,
             skip_host_env,
             ports,
@@ -213,6 +240,8 @@ impl Client {
                         handshake,
                         versions,
                         secure,
+                        auto_mtls,
+                        tls,
                         start_timeout,
                         skip_host_env,
                         ports,
@@ -222,6 +251,7 @@ impl Client {
                 )
                 .await?;
                 attach::Target {
+                    tls: launched.tls,
                     address: launched.handshake.network,
                     version: launched.handshake.app_version,
                     pid: launched.process.pid(),
@@ -235,7 +265,7 @@ impl Client {
                 if secure.is_some() {
                     return Err(Error::SecureConfigAndReattach);
                 }
-                reattach::find(&config).await?
+                reattach::find(&config, tls.map(TlsConfig::into_tls).unwrap_or_default()).await?
             }
         };
         let session = attach::attach(

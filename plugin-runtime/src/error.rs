@@ -89,6 +89,22 @@ pub enum Error {
     #[error("reattachment process not found")]
     ProcessNotFound,
 
+    /// AutoMTLS is on, but the plugin's handshake carries no certificate: the plugin does not
+    /// support AutoMTLS (it ignored `PLUGIN_CLIENT_CERT`).
+    #[error(
+        "the plugin sent no certificate in its handshake although AutoMTLS is on: it does not \
+         support AutoMTLS (PLUGIN_CLIENT_CERT); turn AutoMTLS off or update the plugin"
+    )]
+    NoPluginCertificate,
+
+    /// The plugin's handshake carries a certificate, but the host configured no TLS: the plugin
+    /// will only speak TLS.
+    #[error(
+        "the plugin sent a certificate in its handshake, but this host has no TLS configured: \
+         turn on AutoMTLS"
+    )]
+    UnexpectedPluginCertificate,
+
     /// AutoMTLS could not make its certificate, read the peer's, or set up TLS.
     #[error(transparent)]
     Tls(#[from] crate::mtls::TlsError),

@@ -14,13 +14,6 @@ mod handshake;
 mod interface;
 mod listener;
 mod log;
-#[cfg_attr(
-    not(test),
-    allow(
-        dead_code,
-        reason = "wired into client and serve by the transport module"
-    )
-)]
 mod mtls;
 mod pidfd;
 mod reattach;
@@ -28,6 +21,7 @@ mod secure;
 mod serve;
 mod session;
 mod stdio;
+mod tls;
 mod transport;
 
 pub use cleanup::{cleanup_clients, cleanup_clients_on_signal};
@@ -39,8 +33,11 @@ pub use interface::{Connection, PluginInterface, PluginServer};
 pub use listener::Transport;
 pub use log::{HclogLayer, init_plugin_logging};
 pub use reattach::{ReattachAddress, ReattachConfig, ReattachError};
+/// The rustls this crate uses, for building a [`TlsConfig`].
+pub use rustls;
 pub use secure::{ChecksumError, Hash, SecureConfig};
 pub use serve::{ServeConfig, debug_requested, serve};
+pub use tls::TlsConfig;
 
 /// The largest message either side accepts or sends: go-plugin's hosts use `math.MaxInt32`.
 pub const MAX_MESSAGE_SIZE: usize = i32::MAX as usize;

@@ -229,7 +229,7 @@ pub(crate) struct PinnedTls {
     /// presents our identity when asked; ALPN `h2` only.
     pub(crate) client: Arc<ClientConfig>,
     /// `localhost`, what [`PinnedTls::connect`] names the server.
-    server_name: ServerName<'static>,
+    pub(crate) server_name: ServerName<'static>,
 }
 
 impl PinnedTls {

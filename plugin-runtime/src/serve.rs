@@ -19,6 +19,7 @@ use crate::handshake::{self, HandshakeConfig};
 use crate::listener::{self, Listener, Transport};
 use crate::reattach::ReattachConfig;
 use crate::stdio::{StdioFeed, StdioService};
+use crate::tls::{Tls, TlsConfig};
 use crate::{Error, PluginServer};
 use host_watch::HostWatch;
 
@@ -43,6 +44,7 @@ pub struct ServeConfig {
     logging: bool,
     exit_with_host: bool,
     debug: Option<debug::Debug>,
+    tls: Option<TlsConfig>,
 }
 
 impl ServeConfig {
@@ -55,6 +57,7 @@ impl ServeConfig {
             logging: true,
             exit_with_host: true,
             debug: None,
+            tls: None,
         }
     }
 
@@ -93,6 +96,15 @@ impl ServeConfig {
     /// a host that dies hard leaves no orphaned plugins behind.
     pub fn exit_with_host(mut self, enabled: bool) -> Self {
         self.exit_with_host = enabled;
+        self
+    }
+
+    /// TLS configured by the plugin instead of AutoMTLS (go-plugin's `TLSProvider`): the server
+    /// configuration serves the host, and the client configuration, if any, dials its brokered
+    /// services. With it, `PLUGIN_CLIENT_CERT` is ignored and the handshake carries no
+    /// certificate, as in go-plugin.
+    pub fn tls(mut self, tls: TlsConfig) -> Self {
+        self.tls = Some(tls);
         self
     }
 
@@ -138,7 +150,8 @@ pub async fn serve(mut config: ServeConfig) -> Result<(), Error> {
     }
     let environment = check_environment(&config)?;
     let listener = listen(config.transport).await?;
-    let (mut services, stdio) = Services::new(&config, environment.version).await;
+    let (mut services, stdio) =
+        Services::new(&config, environment.version, environment.tls.clone()).await;
     let signals = Signals::install(false)?;
     print_handshake(&environment, &listener)?;
     let mut host = environment.host;
@@ -157,6 +170,9 @@ struct Environment {
     version: u32,
     multiplex_requested: bool,
     host: HostWatch,
+    tls: Tls,
+    /// The DER certificate for handshake field 6, with AutoMTLS.
+    certificate: Option<Vec<u8>>,
 }
 
 /// Phase 1: the magic cookie (exit 1 with go-plugin's text when it is wrong), the protocol
@@ -181,13 +197,45 @@ fn check_environment(config: &ServeConfig) -> Result<Environment, Error> {
     if config.logging {
         crate::log::install_plugin_subscriber(log_fd);
     }
+    let (tls, certificate) = match &config.tls {
+        Some(tls) => (own_tls(tls)?, None),
+        None => match std::env::var("PLUGIN_CLIENT_CERT") {
+            Ok(pem) if !pem.is_empty() => auto_mtls(&pem)?,
+            _ => (Tls::default(), None),
+        },
+    };
     Ok(Environment {
         version,
         multiplex_requested: handshake::multiplex_requested(
             std::env::var_os("PLUGIN_MULTIPLEX_GRPC").as_deref(),
         ),
         host,
+        tls,
+        certificate,
     })
+}
+
+/// The plugin's own TLS, which must be able to serve.
+fn own_tls(tls: &TlsConfig) -> Result<Tls, Error> {
+    let tls = tls.clone().into_tls();
+    if !tls.serves() {
+        return Err(Error::Serve(
+            "ServeConfig::tls needs a server configuration (TlsConfig::server)".to_owned(),
+        ));
+    }
+    Ok(tls)
+}
+
+/// AutoMTLS for the host certificate in `PLUGIN_CLIENT_CERT`: our own certificate, for the
+/// handshake, and TLS that trusts only the host's.
+fn auto_mtls(pem: &str) -> Result<(Tls, Option<Vec<u8>>), Error> {
+    tracing::debug!("configuring server automatic mTLS");
+    let host = crate::mtls::parse_certificates_pem(pem).inspect_err(|err| {
+        tracing::error!(error = %err, "client cert provided but failed to parse");
+    })?;
+    let identity = crate::mtls::Identity::generate()?;
+    let tls = Tls::from(crate::mtls::pinned(&identity, host)?);
+    Ok((tls, Some(identity.certificate_der().to_vec())))
 }
 
 /// go-plugin's cookie check: a misconfigured plugin and a plugin run by hand both explain
@@ -222,12 +270,14 @@ struct Services {
     stop: watch::Sender<bool>,
     /// The redirected fds 1 and 2, once they are.
     stdio: Option<StdioFeed>,
+    /// The TLS connections are served with.
+    tls: Tls,
 }
 
 impl Services {
     /// The plugin's interfaces for `version`, beside health, controller, stdio and broker; and
     /// the feed that takes over fds 1 and 2 for the stdio service.
-    async fn new(config: &ServeConfig, version: u32) -> (Self, StdioFeed) {
+    async fn new(config: &ServeConfig, version: u32, tls: Tls) -> (Self, StdioFeed) {
         let (health_reporter, health) = tonic_health::server::health_reporter();
         health_reporter
             .set_service_status("plugin", tonic_health::ServingStatus::Serving)
@@ -250,6 +300,7 @@ impl Services {
             shutdown,
             stop,
             stdio: None,
+            tls,
         };
         (services, feed)
     }
@@ -282,7 +333,7 @@ fn print_handshake(environment: &Environment, listener: &Listener) -> Result<(),
         environment.version,
         listener.network(),
         &listener.address(),
-        None,
+        environment.certificate.as_deref(),
         environment.multiplex_requested,
     );
     let mut stdout = std::io::stdout().lock();
@@ -313,11 +364,12 @@ async fn run(
         mut shutdown,
         stop,
         stdio,
+        tls,
     } = services;
     // Serving starts only now, so no call runs (and prints) before fds 1 and 2 are redirected;
     // a host that connects earlier waits in the listen backlog.
     let mut stopping = stop.subscribe();
-    let mut serving = tokio::spawn(crate::transport::serve(routes, listener, async move {
+    let mut serving = tokio::spawn(crate::transport::serve(routes, listener, tls, async move {
         crate::controller::raised(&mut stopping).await;
     }));
 

@@ -17,6 +17,7 @@ use tonic::transport::{Channel, Endpoint, Server};
 
 use crate::handshake::Network;
 use crate::listener::Listener;
+use crate::tls::Tls;
 
 /// HTTP/2 flow-control windows. The defaults (64 KiB) make a 1 MiB message wait for many
 /// window updates; these let a large message flow in one go.
@@ -26,13 +27,19 @@ pub(crate) const CONNECTION_WINDOW: u32 = 16 << 20;
 /// How many accepted connections wait for the server before the accept loop pauses.
 const ACCEPT_QUEUE: usize = 16;
 
+/// How long a connection may take to complete its TLS handshake before it is dropped.
+const TLS_HANDSHAKE: Duration = Duration::from_secs(10);
+
 /// Anything a connection runs over: a socket, or a TLS session on one.
 pub(crate) trait Io: AsyncRead + AsyncWrite + Send + Unpin + 'static {}
 
 impl<T: AsyncRead + AsyncWrite + Send + Unpin + 'static> Io for T {}
 
+/// A connection of any kind.
+pub(crate) type BoxedIo = Pin<Box<dyn Io>>;
+
 /// One accepted connection, as the gRPC server sees it.
-pub(crate) struct ServerIo(Pin<Box<dyn Io>>);
+pub(crate) struct ServerIo(BoxedIo);
 
 impl Connected for ServerIo {
     type ConnectInfo = ();
@@ -87,26 +94,29 @@ impl AsyncWrite for ServerIo {
 }
 
 /// A channel to `address` that connects on first use, as go-plugin's host does (its dial is
-/// lazy too: a plugin that died after its handshake shows up at the first call).
-pub(crate) fn dial(address: &Network) -> Channel {
+/// lazy too: a plugin that died after its handshake shows up at the first call), over TLS when
+/// `tls` dials with it.
+pub(crate) fn dial(address: &Network, tls: &Tls) -> Channel {
     let endpoint = Endpoint::from_static("http://plugin")
         .initial_stream_window_size(STREAM_WINDOW)
         .initial_connection_window_size(CONNECTION_WINDOW)
         .tcp_nodelay(true);
     let address = address.clone();
+    let tls = tls.clone();
     endpoint.connect_with_connector_lazy(tower::service_fn(move |_: http::Uri| {
         let address = address.clone();
-        async move { connect(&address).await.map(TokioIo::new) }
+        let tls = tls.clone();
+        async move { connect(&address, &tls).await.map(TokioIo::new) }
     }))
 }
 
-async fn connect(address: &Network) -> std::io::Result<Pin<Box<dyn Io>>> {
+async fn connect(address: &Network, tls: &Tls) -> std::io::Result<BoxedIo> {
     match address {
-        Network::Unix(path) => Ok(Box::pin(UnixStream::connect(path).await?)),
+        Network::Unix(path) => tls.connect(UnixStream::connect(path).await?).await,
         Network::Tcp(address) => {
             let stream = TcpStream::connect(tcp_target(address)).await?;
             stream.set_nodelay(true)?;
-            Ok(Box::pin(stream))
+            tls.connect(stream).await
         }
     }
 }
@@ -120,14 +130,16 @@ pub(crate) fn tcp_target(address: &str) -> String {
     }
 }
 
-/// Serves `routes` on every connection `listener` accepts until `shutdown` resolves.
+/// Serves `routes` on every connection `listener` accepts until `shutdown` resolves, over TLS
+/// when `tls` serves with it.
 pub(crate) async fn serve(
     routes: Routes,
     listener: Listener,
+    tls: Tls,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), tonic::transport::Error> {
     let (accepted, incoming) = tokio::sync::mpsc::channel(ACCEPT_QUEUE);
-    let accepting = tokio::spawn(accept_loop(listener, accepted));
+    let accepting = tokio::spawn(accept_loop(listener, tls, accepted));
     let result = server()
         .add_routes(routes)
         .serve_with_incoming_shutdown(ReceiverStream::new(incoming), shutdown)
@@ -147,12 +159,14 @@ fn server() -> Server {
 }
 
 /// Accepts connections and hands them to the server; ends when the server stops taking them.
+/// TLS handshakes run beside the loop, so a slow or hostile peer delays nobody else.
 async fn accept_loop(
     listener: Listener,
+    tls: Tls,
     accepted: tokio::sync::mpsc::Sender<std::io::Result<ServerIo>>,
 ) {
     loop {
-        let io: Pin<Box<dyn Io>> = match &listener {
+        let io: BoxedIo = match &listener {
             Listener::Unix { listener, .. } => match listener.accept().await {
                 Ok((stream, _)) => Box::pin(stream),
                 Err(err) => {
@@ -175,9 +189,25 @@ async fn accept_loop(
                 }
             },
         };
-        if accepted.send(Ok(ServerIo(io))).await.is_err() {
-            return;
+        if !tls.serves() {
+            if accepted.send(Ok(ServerIo(io))).await.is_err() {
+                return;
+            }
+            continue;
         }
+        let tls = tls.clone();
+        let accepted = accepted.clone();
+        tokio::spawn(async move {
+            match tokio::time::timeout(TLS_HANDSHAKE, tls.accept(io)).await {
+                Ok(Ok(io)) => {
+                    let _ = accepted.send(Ok(ServerIo(io))).await;
+                }
+                Ok(Err(err)) => {
+                    tracing::debug!(error = %err, "plugin server: TLS handshake failed")
+                }
+                Err(_) => tracing::debug!("plugin server: TLS handshake timed out"),
+            }
+        });
     }
 }
 

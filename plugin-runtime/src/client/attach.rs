@@ -9,10 +9,13 @@ use crate::exit::{ExitNotifier, ExitWatch};
 use crate::handshake::Network;
 use crate::session::Session;
 use crate::stdio::Sink;
+use crate::tls::Tls;
 
 /// A plugin with an address: launched and handshaken, or found running.
 pub(crate) struct Target {
     pub(crate) address: Network,
+    /// The TLS the plugin's connections use, in both roles.
+    pub(crate) tls: Tls,
     pub(crate) version: u32,
     /// The plugin's pid, 0 when unknown.
     pub(crate) pid: u32,
@@ -34,7 +37,7 @@ pub(crate) struct Attach {
 
 /// Connects to the plugin (lazily, as go-plugin does) and starts the tasks every connection has.
 pub(crate) fn attach(target: Target, config: Attach) -> Session {
-    let channel = crate::transport::dial(&target.address);
+    let channel = crate::transport::dial(&target.address, &target.tls);
     tokio::spawn(crate::stdio::copy_to_sinks(
         channel.clone(),
         target.exit.clone(),

@@ -15,7 +15,10 @@ use crate::exit::{self, ExitWatch};
 use crate::handshake::{self, Handshake, HandshakeConfig};
 use crate::listener::PrivateDir;
 use crate::log::{DEFAULT_BUFFER, StderrTail};
+use crate::mtls::Identity;
 use crate::secure::SecureConfig;
+use crate::tls::{Tls, TlsConfig};
+use rustls::pki_types::CertificateDer;
 
 /// How long a plugin that ended its stdout without a handshake gets to finish its stderr.
 const LAST_WORDS: Duration = Duration::from_millis(1500);
@@ -28,6 +31,8 @@ pub(crate) struct Launch {
     pub(crate) handshake: HandshakeConfig,
     pub(crate) versions: Vec<u32>,
     pub(crate) secure: Option<SecureConfig>,
+    pub(crate) auto_mtls: bool,
+    pub(crate) tls: Option<TlsConfig>,
     pub(crate) start_timeout: Duration,
     pub(crate) skip_host_env: bool,
     pub(crate) ports: (u16, u16),
@@ -38,6 +43,7 @@ pub(crate) struct Launch {
 
 /// A plugin that printed a valid handshake.
 pub(crate) struct Launched {
+    pub(crate) tls: Tls,
     pub(crate) process: PluginProcess,
     pub(crate) exit: ExitWatch,
     pub(crate) handshake: Handshake,
@@ -52,6 +58,8 @@ pub(crate) async fn launch(
         handshake,
         versions,
         secure,
+        auto_mtls,
+        tls,
         start_timeout,
         skip_host_env,
         ports,
@@ -65,10 +73,19 @@ pub(crate) async fn launch(
     }
     let name = plugin_name(&command);
     let command_line = describe(&command);
+    let identity = if auto_mtls {
+        tracing::debug!("configuring client automatic mTLS");
+        Some(Identity::generate()?)
+    } else {
+        None
+    };
     let socket_dir = socket_dir(&command)?;
     let mut command = prepare(command, &handshake, &versions, ports, skip_host_env);
     if let Some(dir) = &socket_dir {
         command.env("PLUGIN_UNIX_SOCKET_DIR", dir.path());
+    }
+    if let Some(identity) = &identity {
+        command.env("PLUGIN_CLIENT_CERT", identity.certificate_pem());
     }
 
     tracing::debug!(path = %program.display(), args = ?command.as_std().get_args().collect::<Vec<_>>(), "starting plugin");
@@ -141,7 +158,18 @@ pub(crate) async fn launch(
 
     let handshake = handshake::parse_line(&line, &versions, Some(&program))?;
     tracing::debug!(version = handshake.app_version, "using plugin");
+    let tls = match (identity, tls, &handshake.server_cert) {
+        (Some(identity), _, Some(certificate)) => Tls::from(crate::mtls::pinned(
+            &identity,
+            [CertificateDer::from(certificate.clone())],
+        )?),
+        (Some(_), _, None) => return Err(Error::NoPluginCertificate),
+        (None, Some(tls), _) => tls.into_tls(),
+        (None, None, Some(_)) => return Err(Error::UnexpectedPluginCertificate),
+        (None, None, None) => Tls::default(),
+    };
     Ok(Launched {
+        tls,
         process,
         exit,
         handshake,

@@ -13,12 +13,13 @@ use crate::exit::{self, ExitNotifier};
 use crate::handshake::Network;
 use crate::pidfd::PidFd;
 use crate::reattach::ReattachConfig;
+use crate::tls::Tls;
 
 /// How long the reachability check may take.
 const DIAL_CHECK: Duration = Duration::from_secs(5);
 
 /// The running plugin `config` describes, or go-plugin's `reattachment process not found`.
-pub(crate) async fn find(config: &ReattachConfig) -> Result<Target, Error> {
+pub(crate) async fn find(config: &ReattachConfig, tls: Tls) -> Result<Target, Error> {
     let handle = match config.pid {
         0 => None,
         pid => match PidFd::open(pid) {
@@ -47,6 +48,7 @@ pub(crate) async fn find(config: &ReattachConfig) -> Result<Target, Error> {
         None => keep = Some(notifier),
     }
     Ok(Target {
+        tls,
         address,
         version: config.protocol_version,
         pid: config.pid,

@@ -68,8 +68,12 @@ pub(super) async fn serve(config: ServeConfig, debug: Debug) -> Result<(), Error
             .try_init();
     }
 
+    let tls = match &config.tls {
+        Some(tls) => super::own_tls(tls)?,
+        None => Default::default(),
+    };
     let listener = listen(config.transport).await?;
-    let (services, _stdio) = Services::new(&config, version).await;
+    let (services, _stdio) = Services::new(&config, version, tls).await;
     let signals = Signals::install(true)?;
     let reattach = ReattachConfig {
         protocol: PROTOCOL_GRPC.to_owned(),
