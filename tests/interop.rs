@@ -30,3 +30,6 @@ mod lifecycle;
 
 #[path = "interop/cells/reattach.rs"]
 mod reattach;
+
+#[path = "interop/cells/tls.rs"]
+mod tls;

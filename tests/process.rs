@@ -19,6 +19,8 @@ mod secure;
 mod stdio_logs;
 #[path = "process/terminal.rs"]
 mod terminal;
+#[path = "process/tls.rs"]
+mod tls;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -57,12 +59,20 @@ fn handshake_line(mode: &str, env: &[(&str, &str)]) -> (String, std::process::Ch
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
     let mut child = command.spawn().expect("spawn test-plugin");
-    let stdout = child.stdout.take().expect("stdout");
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
     let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("read handshake");
+    stdout.read_line(&mut line).expect("read handshake");
+    // A host keeps reading (go-plugin drains stdout for as long as the plugin runs); a plugin
+    // whose stdout loses its reader takes it as its host's death.
+    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
     (line, child)
+}
+
+/// `sh -c script`, as go-plugin's example hosts run their plugins.
+fn sh(script: &str) -> Command {
+    let mut command = Command::new("sh");
+    command.arg("-c").arg(script);
+    command
 }
 
 fn kill(child: &mut std::process::Child) {

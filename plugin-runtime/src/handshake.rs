@@ -170,6 +170,13 @@ pub(crate) fn format_line(
     line
 }
 
+/// Handshake field 6 as a certificate: unpadded standard base64 of the DER, with go-plugin's
+/// error text for anything else.
+pub(crate) fn decode_certificate(field: &str) -> Result<Vec<u8>, Error> {
+    base64::decode(field)
+        .map_err(|err| Error::Handshake(format!("error parsing server cert: {err}")))
+}
+
 /// Where the plugin listens, from handshake fields 3 and 4.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Network {
@@ -294,10 +301,7 @@ pub(crate) fn parse_line_with(line: &str, expected: &Expected<'_>) -> Result<Han
 
     // Shorter values are leftovers some old plugins print, not certificates.
     let server_cert = match parts.get(5) {
-        Some(cert) if cert.len() > 50 => Some(
-            base64::decode(cert)
-                .map_err(|err| Error::Handshake(format!("error parsing server cert: {err}")))?,
-        ),
+        Some(cert) if cert.len() > 50 => Some(decode_certificate(cert)?),
         _ => None,
     };
 

@@ -311,6 +311,25 @@ fn pinned_with_versions(
     })
 }
 
+/// A client that trusts only `peer` and has no certificate of its own: what a stranger without
+/// AutoMTLS dials with, for tests of the refusal.
+pub(crate) fn anonymous_client(
+    peer: CertificateDer<'static>,
+) -> Result<Arc<ClientConfig>, TlsError> {
+    let provider = provider();
+    let verifier = Arc::new(PinnedPeer::new(
+        [peer],
+        provider.signature_verification_algorithms,
+    )?);
+    let mut client = ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(rustls::ALL_VERSIONS)?
+        .dangerous()
+        .with_custom_certificate_verifier(verifier)
+        .with_no_client_auth();
+    client.alpn_protocols = vec![ALPN_H2.to_vec()];
+    Ok(Arc::new(client))
+}
+
 /// aws-lc-rs, the provider that verifies P-521. Built once: every configuration shares it.
 fn provider() -> Arc<CryptoProvider> {
     static PROVIDER: OnceLock<Arc<CryptoProvider>> = OnceLock::new();

@@ -1,7 +1,9 @@
 //! The plugin the process-level tests launch. `TEST_PLUGIN_MODE` picks its shape:
 //! (unset) serves `Tester` under version 1; `versions` serves versions 2 and 3; `tcp` listens on
 //! TCP; `misconfigured` has an empty cookie; `no-logging` installs no log subscriber; `debug`
-//! serves in debug mode; `survive-host` keeps running when its host goes away.
+//! serves in debug mode; `survive-host` keeps running when its host goes away; `tls` serves with
+//! the certificate in `TEST_TLS_CERT`/`TEST_TLS_KEY`, requiring client certificates from
+//! `TEST_TLS_CLIENT_CA` when set.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -98,6 +100,15 @@ async fn main() -> ExitCode {
         "debug" => ServeConfig::new(HANDSHAKE)
             .plugin(TesterPlugin::server(Plugin { version: 1 }))
             .debug(true),
+        "tls" => match tls_from_env() {
+            Ok(tls) => ServeConfig::new(HANDSHAKE)
+                .plugin(TesterPlugin::server(Plugin { version: 1 }))
+                .tls(tls),
+            Err(err) => {
+                eprintln!("test-plugin: {err}");
+                return ExitCode::FAILURE;
+            }
+        },
         "survive-host" => ServeConfig::new(HANDSHAKE)
             .plugin(TesterPlugin::server(Plugin { version: 1 }))
             .exit_with_host(false),
@@ -110,4 +121,15 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The plugin's own TLS (go-plugin's `TLSProvider`) from the `TEST_TLS_*` variables.
+fn tls_from_env() -> Result<go_plugin::TlsConfig, String> {
+    let var = |name: &str| std::env::var_os(name).map(std::path::PathBuf::from);
+    let (Some(cert), Some(key)) = (var("TEST_TLS_CERT"), var("TEST_TLS_KEY")) else {
+        return Err("mode tls needs TEST_TLS_CERT and TEST_TLS_KEY".to_owned());
+    };
+    let client_ca = var("TEST_TLS_CLIENT_CA");
+    let config = tests::pki::server_config(&cert, &key, client_ca.as_deref())?;
+    Ok(go_plugin::TlsConfig::server(std::sync::Arc::new(config)))
 }

@@ -2,12 +2,6 @@
 
 use super::*;
 
-fn sh(script: &str) -> Command {
-    let mut command = Command::new("sh");
-    command.arg("-c").arg(script);
-    command
-}
-
 #[tokio::test]
 async fn garbage_before_the_handshake_is_unrecognized() {
     let err = Client::start(ClientConfig::new(

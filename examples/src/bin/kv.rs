@@ -4,7 +4,8 @@
 //! and defaults to the `kv-plugin` binary beside this one. `kv proto` prints the `.proto` text of
 //! the interface, for writing the plugin in another language. `KV_VERSIONS` (for example `2,3`)
 //! lists the protocol versions offered, as go-plugin's examples/negotiated host does with
-//! `negotiated-plugin` (default: `1`). Logs go to stderr; `RUST_LOG` sets their level (default
+//! `negotiated-plugin` (default: `1`). `KV_AUTO_MTLS=1` turns on go-plugin's AutoMTLS, as
+//! Terraform does for its providers. Logs go to stderr; `RUST_LOG` sets their level (default
 //! `warn`).
 
 use std::process::{Command, ExitCode};
@@ -49,6 +50,7 @@ async fn run(args: &[String]) -> Result<(), String> {
 
     let config = ClientConfig::new(HANDSHAKE, plugin_command()?)
         .versions(versions()?)
+        .auto_mtls(std::env::var_os("KV_AUTO_MTLS").is_some_and(|value| value == "1"))
         .sync_stdout(tokio::io::stderr())
         .sync_stderr(tokio::io::stderr());
     let client = Client::start(config).await.map_err(|err| err.to_string())?;

@@ -35,27 +35,36 @@ pub(crate) struct PluginProcess {
     tree: bool,
 }
 
-/// The plugin's stdout and stderr pipes, by inode, and how many of them are still open at the
-/// host's end (a process that keeps one open after the plugin exited is a leftover child).
+/// The plugin's stdout and stderr pipes, by inode, and how many of them have writers left (a
+/// process that keeps one open after the plugin exited is a leftover child).
+///
+/// A copy of each reading end is held for as long as this is: a pipe's inode number is reused
+/// once every end of it is closed, and a scan for a reused number would find, and kill, an
+/// unrelated process.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Pipes {
     inodes: Vec<u64>,
+    _held: Vec<Arc<std::os::fd::OwnedFd>>,
     open: Arc<AtomicUsize>,
 }
 
 impl Pipes {
     /// Records `pipe` (the host's reading end); call [`Pipes::closed`] when it reaches EOF.
     pub(crate) fn watch(&mut self, pipe: &impl AsFd) {
-        if let Ok(meta) = std::fs::File::from(match pipe.as_fd().try_clone_to_owned() {
+        use std::os::unix::fs::MetadataExt;
+        let Ok(held) = pipe.as_fd().try_clone_to_owned() else {
+            return;
+        };
+        let Ok(meta) = std::fs::File::from(match held.try_clone() {
             Ok(fd) => fd,
             Err(_) => return,
         })
-        .metadata()
-        {
-            use std::os::unix::fs::MetadataExt;
-            self.inodes.push(meta.ino());
-            self.open.fetch_add(1, Ordering::AcqRel);
-        }
+        .metadata() else {
+            return;
+        };
+        self.inodes.push(meta.ino());
+        self._held.push(Arc::new(held));
+        self.open.fetch_add(1, Ordering::AcqRel);
     }
 
     /// One of the watched pipes reached EOF: nobody holds its writing end any more.

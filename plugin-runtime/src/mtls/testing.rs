@@ -46,6 +46,31 @@ impl TestIdentity {
     }
 }
 
+/// Dials the plugin at `stream` as a host would, trusting the certificate in its handshake
+/// field 6 (`certificate_field`) and presenting `identity`'s certificate, or none at all.
+///
+/// In TLS 1.3 the server checks the client's certificate after the client has finished its
+/// handshake: a refused client finds out on its first read.
+pub async fn connect_to_plugin(
+    identity: Option<&TestIdentity>,
+    certificate_field: &str,
+    stream: UnixStream,
+) -> Result<TestSession, Error> {
+    let certificate = crate::handshake::decode_certificate(certificate_field)?;
+    let peer = rustls::pki_types::CertificateDer::from(certificate);
+    let config = match identity {
+        Some(identity) => pinned(&identity.0, [peer])?.client,
+        None => super::anonymous_client(peer)?,
+    };
+    let name = rustls::pki_types::ServerName::try_from("localhost")
+        .map_err(|err| Error::io("server name", std::io::Error::other(err)))?;
+    let stream = tokio_rustls::TlsConnector::from(config)
+        .connect(name, stream)
+        .await
+        .map_err(|err| Error::io("AutoMTLS handshake (client side)", err))?;
+    Ok(TestSession(TlsStream::Client(stream)))
+}
+
 /// A connection after a completed handshake.
 #[derive(Debug)]
 pub struct TestSession(TlsStream<UnixStream>);

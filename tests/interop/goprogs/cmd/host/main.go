@@ -20,6 +20,8 @@ package main
 
 import (
 	"bytes"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -54,6 +56,37 @@ var hold bool
 
 // reattachJSON, when set, is the plugin to reattach to.
 var reattachJSON string
+
+// autoMTLS turns on go-plugin's AutoMTLS; tlsCA, tlsCert and tlsKey build a
+// TLSConfig of the host's own instead.
+var (
+	autoMTLS               bool
+	tlsCA, tlsCert, tlsKey string
+)
+
+// hostTLS is the TLSConfig -tls-ca, -tls-cert and -tls-key describe, or nil.
+func hostTLS() (*tls.Config, error) {
+	if tlsCA == "" {
+		return nil, nil
+	}
+	ca, err := os.ReadFile(tlsCA)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(ca) {
+		return nil, fmt.Errorf("no certificate in %s", tlsCA)
+	}
+	config := &tls.Config{RootCAs: pool, ServerName: "localhost", MinVersion: tls.VersionTLS12}
+	if tlsCert != "" {
+		pair, err := tls.LoadX509KeyPair(tlsCert, tlsKey)
+		if err != nil {
+			return nil, err
+		}
+		config.Certificates = []tls.Certificate{pair}
+	}
+	return config, nil
+}
 
 // reattachConfig reads Terraform's TF_REATTACH_PROVIDERS value format.
 func reattachConfig(text string) (*plugin.ReattachConfig, error) {
@@ -119,6 +152,10 @@ func main() {
 	cookie := flag.String("cookie", "", "magic cookie KEY=VALUE (default: the examples' BASIC_PLUGIN=hello)")
 	flag.BoolVar(&hold, "hold", false, "after the command, print \"holding PID\" and wait to be killed")
 	flag.StringVar(&reattachJSON, "reattach", "", "reattach to this running plugin (JSON) instead of launching one")
+	flag.BoolVar(&autoMTLS, "auto-mtls", false, "turn on go-plugin's AutoMTLS")
+	flag.StringVar(&tlsCA, "tls-ca", "", "TLSConfig: trust this CA certificate (PEM file) for the plugin's certificate")
+	flag.StringVar(&tlsCert, "tls-cert", "", "TLSConfig: present this client certificate (PEM file, with -tls-key)")
+	flag.StringVar(&tlsKey, "tls-key", "", "TLSConfig: the client certificate's key (PEM file)")
 	flag.Parse()
 
 	handshake := shared.Handshake
@@ -179,6 +216,12 @@ func run(rep *report, handshake plugin.HandshakeConfig, pluginCmd, versions, pro
 		SyncStdout:       &syncOut,
 		SyncStderr:       &syncErr,
 	}
+	config.AutoMTLS = autoMTLS
+	tlsConfig, err := hostTLS()
+	if err != nil {
+		return err
+	}
+	config.TLSConfig = tlsConfig
 	if reattachJSON != "" {
 		rc, err := reattachConfig(reattachJSON)
 		if err != nil {

@@ -8,6 +8,9 @@
 //     key=<key> level_no=<0..4>, and writes "stdout: put <key>\n" to os.Stdout
 //     and "stderr: put <key>\n" to os.Stderr (which go-plugin forwards over
 //     GRPCStdio), then waits 100 ms so they reach the host before the reply.
+//   - GOPLUGIN_TLS_CERT, GOPLUGIN_TLS_KEY (PEM files): serve with this
+//     certificate through go-plugin's TLSProvider instead of AutoMTLS; with
+//     GOPLUGIN_TLS_CLIENT_CA also require client certificates from that CA.
 //   - GOPLUGIN_DEBUG=1: serve in go-plugin's test mode, as terraform-plugin-go's
 //     -debug does: no cookie check, and instead of the handshake one line on
 //     stdout with the reattach configuration as JSON (the value format of
@@ -16,6 +19,8 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -79,6 +84,28 @@ func main() {
 		VersionedPlugins: sets,
 		GRPCServer:       plugin.DefaultGRPCServer,
 		Logger:           logger,
+	}
+	if cert := os.Getenv("GOPLUGIN_TLS_CERT"); cert != "" {
+		config.TLSProvider = func() (*tls.Config, error) {
+			pair, err := tls.LoadX509KeyPair(cert, os.Getenv("GOPLUGIN_TLS_KEY"))
+			if err != nil {
+				return nil, err
+			}
+			config := &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}
+			if ca := os.Getenv("GOPLUGIN_TLS_CLIENT_CA"); ca != "" {
+				pem, err := os.ReadFile(ca)
+				if err != nil {
+					return nil, err
+				}
+				pool := x509.NewCertPool()
+				if !pool.AppendCertsFromPEM(pem) {
+					return nil, fmt.Errorf("no certificate in %s", ca)
+				}
+				config.ClientCAs = pool
+				config.ClientAuth = tls.RequireAndVerifyClientCert
+			}
+			return config, nil
+		}
 	}
 	if os.Getenv("GOPLUGIN_DEBUG") != "" {
 		ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
