@@ -219,3 +219,45 @@ fn rust_host_round_trips_through_minimal_python_plugin_and_kills_it() {
         assert!(!run.survivors, "the plugin outlived the host:\n{run}");
     }
 }
+
+/// A plugin whose health service answers NOT_SERVING: go-plugin's `Ping` only checks that the
+/// service answers (go-plugin#341), ours checks what it answers.
+#[test]
+fn rust_host_ping_fails_when_plugin_health_is_not_serving_unlike_go_plugins() {
+    let env = env();
+    let dir = workdir();
+    let stubs = env.python_stubs.display().to_string();
+    let not_serving = [
+        ("PYTHONPATH", stubs.as_str()),
+        ("PLUGIN_HEALTH_STATUS", "NOT_SERVING"),
+    ];
+    let go = go_host(
+        GoPlugin::V1_8,
+        dir.path(),
+        &env.python_plugin_command("plugin_full.py"),
+        &["-ping"],
+        &["none"],
+        &not_serving,
+    );
+    assert_eq!(go.report["ping"], "ok", "go-plugin's Ping: {}", go.report);
+
+    let mut command = std::process::Command::new("sh");
+    command
+        .arg("-c")
+        .arg(format!(
+            "exec {}",
+            env.python_plugin_command("plugin_full.py")
+        ))
+        .current_dir(dir.path())
+        .envs(not_serving);
+    let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
+    runtime.block_on(async {
+        let client =
+            go_plugin::Client::start(go_plugin::ClientConfig::new(examples::HANDSHAKE, command))
+                .await
+                .expect("start the Python plugin");
+        let err = client.ping().await.expect_err("NOT_SERVING is not healthy");
+        assert!(err.to_string().contains("NotServing"), "{err}");
+        client.kill().await;
+    });
+}

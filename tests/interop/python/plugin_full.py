@@ -170,7 +170,9 @@ def main():
     socket_path = os.path.join(socket_dir, "plugin.sock")
 
     health_servicer = health.HealthServicer()
-    health_servicer.set("plugin", health_pb2.HealthCheckResponse.ServingStatus.Value("SERVING"))
+    # PLUGIN_HEALTH_STATUS lets a test report another status for "plugin" (NOT_SERVING, say).
+    status = os.environ.get("PLUGIN_HEALTH_STATUS", "SERVING")
+    health_servicer.set("plugin", health_pb2.HealthCheckResponse.ServingStatus.Value(status))
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=10))
     kv_pb2_grpc.add_KVServicer_to_server(KVServicer(os.environ.get("KV_PLUGIN_ECHO") == "1"), server)
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
