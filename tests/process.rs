@@ -3,6 +3,8 @@
 
 #[path = "process/bad_plugins.rs"]
 mod bad_plugins;
+#[path = "process/broker.rs"]
+mod broker;
 #[path = "process/calls.rs"]
 mod calls;
 #[path = "process/hygiene.rs"]

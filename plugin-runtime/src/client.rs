@@ -14,6 +14,7 @@ use std::time::Duration;
 use tokio::io::AsyncWrite;
 
 use crate::Error;
+use crate::broker::Broker;
 use crate::exit;
 use crate::handshake::HandshakeConfig;
 use crate::interface::{Connection, PluginInterface};
@@ -40,6 +41,7 @@ pub struct ClientConfig {
     secure: Option<SecureConfig>,
     auto_mtls: bool,
     tls: Option<TlsConfig>,
+    multiplex: bool,
     start_timeout: Duration,
     skip_host_env: bool,
     ports: (u16, u16),
@@ -93,6 +95,7 @@ impl ClientConfig {
             secure: None,
             auto_mtls: false,
             tls: None,
+            multiplex: false,
             start_timeout: DEFAULT_START_TIMEOUT,
             skip_host_env: false,
             ports: (10000, 25000),
@@ -129,6 +132,15 @@ impl ClientConfig {
     /// dials the plugin, and the server configuration, if any, serves brokered services.
     pub fn tls(mut self, tls: TlsConfig) -> Self {
         self.tls = Some(tls);
+        self
+    }
+
+    /// go-plugin's `GRPCBrokerMultiplex` (go-plugin 1.6 and later): one connection to the plugin
+    /// carries every gRPC connection, the main one and each brokered one, as yamux streams, so
+    /// brokered services need no sockets of their own. A plugin that does not support it is
+    /// refused with go-plugin's error. Not possible with [`reattach`](Self::reattach).
+    pub fn grpc_broker_multiplex(mut self, enabled: bool) -> Self {
+        self.multiplex = enabled;
         self
     }
 
@@ -223,6 +235,7 @@ impl Client {
             secure,
             auto_mtls,
             tls,
+            multiplex,
             start_timeout,
             skip_host_env,
             ports,
@@ -242,6 +255,7 @@ impl Client {
                         secure,
                         auto_mtls,
                         tls,
+                        multiplex,
                         start_timeout,
                         skip_host_env,
                         ports,
@@ -252,6 +266,7 @@ impl Client {
                 .await?;
                 attach::Target {
                     tls: launched.tls,
+                    multiplex,
                     address: launched.handshake.network,
                     version: launched.handshake.app_version,
                     pid: launched.process.pid(),
@@ -265,6 +280,9 @@ impl Client {
                 if secure.is_some() {
                     return Err(Error::SecureConfigAndReattach);
                 }
+                if multiplex {
+                    return Err(Error::MultiplexAndReattach);
+                }
                 reattach::find(&config, tls.map(TlsConfig::into_tls).unwrap_or_default()).await?
             }
         };
@@ -275,7 +293,8 @@ impl Client {
                 sync_stderr,
                 grace,
             },
-        );
+        )
+        .await?;
         let session = Arc::new(session);
         crate::cleanup::register(&session);
         Ok(Client { session })
@@ -294,6 +313,12 @@ impl Client {
     /// the plugin running, as a dispensed client does.
     pub fn connection(&self) -> Connection {
         Connection::for_session(Arc::clone(&self.session))
+    }
+
+    /// The host's broker: serves brokered services (callbacks) for the plugin and dials the
+    /// plugin's (go-plugin's `GRPCBroker` on the host side).
+    pub fn broker(&self) -> &Broker {
+        self.session.broker()
     }
 
     /// The app protocol version the plugin chose.

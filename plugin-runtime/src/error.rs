@@ -66,6 +66,11 @@ pub enum Error {
     #[error("{}", status_text(.0))]
     Rpc(Status),
 
+    /// A brokered service could not be served or reached: go-plugin's broker texts, such as
+    /// `timeout waiting for connection info`.
+    #[error("{0}")]
+    Broker(String),
+
     /// Serving failed on the plugin side (listener, socket, configuration).
     #[error("{0}")]
     Serve(String),
@@ -79,6 +84,11 @@ pub enum Error {
     /// `ErrSecureConfigAndReattach`).
     #[error("only one of Reattach or SecureConfig can be set")]
     SecureConfigAndReattach,
+
+    /// Multiplexing was asked for a plugin to reattach to (go-plugin: `gRPC broker multiplexing
+    /// is not supported with Reattach config`).
+    #[error("gRPC broker multiplexing is not supported with Reattach config")]
+    MultiplexAndReattach,
 
     /// A reattach configuration could not be read.
     #[error(transparent)]

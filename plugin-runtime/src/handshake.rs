@@ -148,11 +148,9 @@ pub(crate) fn multiplex_requested(env_value: Option<&OsStr>) -> bool {
 /// `network` and `address` are what the listener reports (`unix` and a socket path, or `tcp` and
 /// `127.0.0.1:port`); `server_cert` is the DER certificate when AutoMTLS is on.
 ///
-/// The 7th field is printed only when the host asked for multiplexing, because hosts older than
-/// go-plugin v1.6 split the line into at most six fields and would glue it onto the certificate.
-/// We do not implement multiplexing, so it is `false`: a host that asked then fails with go-plugin's
-/// own `client requested gRPC broker multiplexing but plugin does not support the feature`,
-/// instead of the advice to recompile against a newer go-plugin it gives for a missing field.
+/// The 7th field, `true` (the plugin supports multiplexing), is printed only when the host asked
+/// for multiplexing, as go-plugin prints it, because hosts older than go-plugin v1.6 split the
+/// line into at most six fields and would glue it onto the certificate.
 pub(crate) fn format_line(
     app_version: u32,
     network: &str,
@@ -164,10 +162,19 @@ pub(crate) fn format_line(
     let mut line =
         format!("{CORE_PROTOCOL_VERSION}|{app_version}|{network}|{address}|{PROTOCOL_GRPC}|{cert}");
     if multiplex_requested {
-        line.push_str("|false");
+        line.push_str("|true");
     }
     line.push('\n');
     line
+}
+
+/// Plugin side: whether to multiplex, which go-plugin decides with `strconv.ParseBool` of
+/// `PLUGIN_MULTIPLEX_GRPC` (the 7th field is printed for any non-empty value).
+pub(crate) fn multiplex_enabled(env_value: Option<&OsStr>) -> bool {
+    env_value
+        .and_then(OsStr::to_str)
+        .and_then(go_text::parse_bool)
+        .unwrap_or(false)
 }
 
 /// Handshake field 6 as a certificate: unpadded standard base64 of the DER, with go-plugin's
@@ -226,10 +233,11 @@ pub(crate) fn unrecognized(line: &str, plugin_path: Option<&Path>, stdout_eof: b
 }
 
 /// Host side: parses and checks the first line the plugin printed, for a host that offers
-/// `versions`, accepts only gRPC and does not ask for multiplexing (ours).
+/// `versions`, accepts only gRPC and asks for multiplexing when `multiplex` says so (ours).
 pub(crate) fn parse_line(
     line: &str,
     versions: &[u32],
+    multiplex: bool,
     plugin_path: Option<&Path>,
 ) -> Result<Handshake, Error> {
     parse_line_with(
@@ -237,7 +245,7 @@ pub(crate) fn parse_line(
         &Expected {
             versions,
             protocols: &[PROTOCOL_GRPC],
-            multiplex: false,
+            multiplex,
             plugin_path,
         },
     )

@@ -15,6 +15,7 @@ use tonic::service::RoutesBuilder;
 use tonic::transport::Channel;
 
 use crate::Error;
+use crate::broker::Broker;
 use crate::exit::ExitWatch;
 use crate::session::Session;
 
@@ -92,29 +93,50 @@ impl fmt::Debug for PluginServer {
 pub struct Connection {
     channel: Channel,
     grpc: tonic::client::Grpc<Channel>,
-    session: Option<Arc<Session>>,
+    exit: Option<ExitWatch>,
+    /// Keeps the plugin running while the connection is held.
+    _session: Option<Arc<Session>>,
+    broker: Option<Broker>,
 }
 
 impl Connection {
-    fn new(channel: Channel, session: Option<Arc<Session>>) -> Self {
+    fn new(
+        channel: Channel,
+        exit: Option<ExitWatch>,
+        session: Option<Arc<Session>>,
+        broker: Option<Broker>,
+    ) -> Self {
         let grpc = tonic::client::Grpc::new(channel.clone())
             .max_decoding_message_size(crate::MAX_MESSAGE_SIZE)
             .max_encoding_message_size(crate::MAX_MESSAGE_SIZE);
         Connection {
             channel,
             grpc,
-            session,
+            exit,
+            _session: session,
+            broker,
         }
     }
 
     pub(crate) fn for_session(session: Arc<Session>) -> Self {
-        Self::new(session.channel().clone(), Some(session))
+        Self::new(
+            session.channel().clone(),
+            Some(session.exit().clone()),
+            Some(Arc::clone(&session)),
+            Some(session.broker().clone()),
+        )
+    }
+
+    /// A connection to a brokered service: it reports the plugin's exit when `exit` is known,
+    /// and makes further brokered services with `broker`.
+    pub(crate) fn brokered(channel: Channel, exit: Option<ExitWatch>, broker: Broker) -> Self {
+        Self::new(channel, exit, None, Some(broker))
     }
 
     /// A connection over any tonic channel, for example one made by hand to a plugin started
-    /// elsewhere. Such a connection does not know when the plugin exits.
+    /// elsewhere. Such a connection does not know when the plugin exits, and has no broker.
     pub fn from_channel(channel: Channel) -> Self {
-        Self::new(channel, None)
+        Self::new(channel, None, None, None)
     }
 
     /// The underlying tonic channel, for calling hand-written or tonic-generated services.
@@ -122,8 +144,14 @@ impl Connection {
         self.channel.clone()
     }
 
+    /// The broker of this side of the connection, for serving and dialing brokered services
+    /// (callbacks) on it.
+    pub fn broker(&self) -> Option<&Broker> {
+        self.broker.as_ref()
+    }
+
     fn exit(&self) -> Option<&ExitWatch> {
-        self.session.as_deref().map(Session::exit)
+        self.exit.as_ref()
     }
 
     /// Makes one unary call. Used by generated clients.
@@ -188,11 +216,12 @@ where
 
         fn call(&mut self, request: tonic::Request<Req>) -> Self::Future {
             let handler = self.0.take();
+            let broker = Broker::of(&request);
             Box::pin(async move {
                 match handler {
                     Some(handler) => {
                         yield_before_user_code().await;
-                        handler(request.into_inner())
+                        crate::broker::with_current(broker, handler(request.into_inner()))
                             .await
                             .map(tonic::Response::new)
                     }

@@ -15,6 +15,7 @@ mod interface;
 mod listener;
 mod log;
 mod mtls;
+mod mux;
 mod pidfd;
 mod reattach;
 mod secure;
@@ -24,6 +25,7 @@ mod stdio;
 mod tls;
 mod transport;
 
+pub use broker::{Broker, BrokeredServer};
 pub use cleanup::{cleanup_clients, cleanup_clients_on_signal};
 pub use client::{Client, ClientConfig};
 pub use error::{Code, Error, PluginError, Status};

@@ -17,9 +17,11 @@ use crate::broker::Broker;
 use crate::controller::Controller;
 use crate::handshake::{self, HandshakeConfig};
 use crate::listener::{self, Listener, Transport};
+use crate::mux::{Mux, Role};
 use crate::reattach::ReattachConfig;
 use crate::stdio::{StdioFeed, StdioService};
 use crate::tls::{Tls, TlsConfig};
+use crate::transport;
 use crate::{Error, PluginServer};
 use host_watch::HostWatch;
 
@@ -150,8 +152,13 @@ pub async fn serve(mut config: ServeConfig) -> Result<(), Error> {
     }
     let environment = check_environment(&config)?;
     let listener = listen(config.transport).await?;
-    let (mut services, stdio) =
-        Services::new(&config, environment.version, environment.tls.clone()).await;
+    let (mut services, stdio) = Services::new(
+        &config,
+        environment.version,
+        environment.tls.clone(),
+        environment.multiplex,
+    )
+    .await;
     let signals = Signals::install(false)?;
     print_handshake(&environment, &listener)?;
     let mut host = environment.host;
@@ -168,7 +175,10 @@ pub async fn serve(mut config: ServeConfig) -> Result<(), Error> {
 /// What the environment told the plugin.
 struct Environment {
     version: u32,
+    /// Whether the host asked for multiplexing (the handshake then has a 7th field) and whether
+    /// it really wants it (go-plugin's `ParseBool` of the same variable).
     multiplex_requested: bool,
+    multiplex: bool,
     host: HostWatch,
     tls: Tls,
     /// The DER certificate for handshake field 6, with AutoMTLS.
@@ -207,6 +217,9 @@ fn check_environment(config: &ServeConfig) -> Result<Environment, Error> {
     Ok(Environment {
         version,
         multiplex_requested: handshake::multiplex_requested(
+            std::env::var_os("PLUGIN_MULTIPLEX_GRPC").as_deref(),
+        ),
+        multiplex: handshake::multiplex_enabled(
             std::env::var_os("PLUGIN_MULTIPLEX_GRPC").as_deref(),
         ),
         host,
@@ -272,12 +285,21 @@ struct Services {
     stdio: Option<StdioFeed>,
     /// The TLS connections are served with.
     tls: Tls,
+    /// The plugin's broker, which every call finds in its extensions.
+    broker: Broker,
+    /// Whether the host's one connection carries a yamux session.
+    multiplex: bool,
 }
 
 impl Services {
     /// The plugin's interfaces for `version`, beside health, controller, stdio and broker; and
     /// the feed that takes over fds 1 and 2 for the stdio service.
-    async fn new(config: &ServeConfig, version: u32, tls: Tls) -> (Self, StdioFeed) {
+    async fn new(
+        config: &ServeConfig,
+        version: u32,
+        tls: Tls,
+        multiplex: bool,
+    ) -> (Self, StdioFeed) {
         let (health_reporter, health) = tonic_health::server::health_reporter();
         health_reporter
             .set_service_status("plugin", tonic_health::ServingStatus::Serving)
@@ -285,13 +307,14 @@ impl Services {
         let (controller, shutdown) = Controller::new();
         let (stop, stopping) = watch::channel(false);
         let (stdio, feed) = StdioService::new(stopping.clone());
+        let broker = Broker::new(tls.clone(), multiplex, None, Some(stopping));
 
         let mut routes = RoutesBuilder::default();
         routes
             .add_service(health)
             .add_service(controller.into_server())
             .add_service(stdio.into_server())
-            .add_service(Broker::new(stopping).into_server());
+            .add_service(broker.clone().into_server());
         for server in config.versions.get(&version).into_iter().flatten() {
             server.add_to(&mut routes);
         }
@@ -301,6 +324,8 @@ impl Services {
             stop,
             stdio: None,
             tls,
+            broker,
+            multiplex,
         };
         (services, feed)
     }
@@ -365,13 +390,26 @@ async fn run(
         stop,
         stdio,
         tls,
+        broker,
+        multiplex,
     } = services;
     // Serving starts only now, so no call runs (and prints) before fds 1 and 2 are redirected;
     // a host that connects earlier waits in the listen backlog.
+    let incoming = if multiplex {
+        transport::Incoming::Streams(multiplexed(listener, broker.clone()))
+    } else {
+        transport::Incoming::Listener(listener)
+    };
     let mut stopping = stop.subscribe();
-    let mut serving = tokio::spawn(crate::transport::serve(routes, listener, tls, async move {
-        crate::controller::raised(&mut stopping).await;
-    }));
+    let mut serving = tokio::spawn(transport::serve(
+        routes,
+        incoming,
+        tls,
+        Some(broker),
+        async move {
+            crate::controller::raised(&mut stopping).await;
+        },
+    ));
 
     let Signals {
         mut interrupt,
@@ -433,6 +471,36 @@ async fn run(
         let _ = serving.await;
     }
     Ok(())
+}
+
+/// Multiplexing, plugin side: the host's first connection carries a yamux session, whose
+/// streams go to the brokered services the host knocked for, or else to the main server.
+fn multiplexed(
+    listener: Listener,
+    broker: Broker,
+) -> tokio::sync::mpsc::UnboundedReceiver<transport::BoxedIo> {
+    let (main, streams) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        let io = match transport::accept_one(&listener).await {
+            Ok(io) => io,
+            Err(err) => {
+                tracing::error!(error = %err, "error establishing yamux session");
+                return;
+            }
+        };
+        let (mux, mut inbound) = Mux::start(io, Role::Server);
+        broker.set_mux(mux);
+        while let Some(stream) = inbound.recv().await {
+            if let Some(stream) = broker.route(stream)
+                && main.send(stream).is_err()
+            {
+                return;
+            }
+        }
+        // The listener, and with it the socket file, goes when the session ends.
+        drop(listener);
+    });
+    streams
 }
 
 /// A terminal's Ctrl-C reaches every process in the foreground group; the host decides when its

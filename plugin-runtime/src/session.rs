@@ -10,6 +10,7 @@ use std::time::Duration;
 use tokio::sync::Mutex;
 use tonic::transport::Channel;
 
+use crate::broker::Broker;
 use crate::client::attach::Target;
 use crate::client::process::PluginProcess;
 use crate::controller;
@@ -33,12 +34,13 @@ pub(crate) struct Session {
     reattach: ReattachConfig,
     grace: Duration,
     kill_lock: Mutex<()>,
+    broker: Broker,
     /// Keeps the plugin counted as running when nothing can tell that it exited.
     _notifier: Option<ExitNotifier>,
 }
 
 impl Session {
-    pub(crate) fn new(channel: Channel, target: Target, grace: Duration) -> Self {
+    pub(crate) fn new(channel: Channel, broker: Broker, target: Target, grace: Duration) -> Self {
         let reattach = ReattachConfig {
             protocol: PROTOCOL_GRPC.to_owned(),
             protocol_version: target.version,
@@ -53,6 +55,7 @@ impl Session {
             reattach,
             grace,
             kill_lock: Mutex::new(()),
+            broker,
             _notifier: target.notifier,
         }
     }
@@ -63,6 +66,10 @@ impl Session {
 
     pub(crate) fn exit(&self) -> &ExitWatch {
         &self.exit
+    }
+
+    pub(crate) fn broker(&self) -> &Broker {
+        &self.broker
     }
 
     pub(crate) fn version(&self) -> u32 {

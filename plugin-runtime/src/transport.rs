@@ -15,6 +15,7 @@ use tonic::service::Routes;
 use tonic::transport::server::Connected;
 use tonic::transport::{Channel, Endpoint, Server};
 
+use crate::broker::Broker;
 use crate::handshake::Network;
 use crate::listener::Listener;
 use crate::tls::Tls;
@@ -38,13 +39,35 @@ impl<T: AsyncRead + AsyncWrite + Send + Unpin + 'static> Io for T {}
 /// A connection of any kind.
 pub(crate) type BoxedIo = Pin<Box<dyn Io>>;
 
-/// One accepted connection, as the gRPC server sees it.
-pub(crate) struct ServerIo(BoxedIo);
+/// One accepted connection, as the gRPC server sees it, with the broker its calls may use.
+pub(crate) struct ServerIo {
+    io: BoxedIo,
+    broker: Option<Broker>,
+}
+
+/// What each call on a connection finds in its request's extensions.
+#[derive(Clone, Debug)]
+pub(crate) struct ConnectionInfo {
+    /// The broker of the connection's side, for callbacks and brokered services.
+    pub(crate) broker: Option<Broker>,
+}
 
 impl Connected for ServerIo {
-    type ConnectInfo = ();
+    type ConnectInfo = ConnectionInfo;
 
-    fn connect_info(&self) -> Self::ConnectInfo {}
+    fn connect_info(&self) -> Self::ConnectInfo {
+        ConnectionInfo {
+            broker: self.broker.clone(),
+        }
+    }
+}
+
+/// Where a server's connections come from.
+pub(crate) enum Incoming {
+    /// Accepted on a socket of its own.
+    Listener(Listener),
+    /// Streams of a multiplexed session, already routed to this server.
+    Streams(tokio::sync::mpsc::UnboundedReceiver<BoxedIo>),
 }
 
 impl AsyncRead for ServerIo {
@@ -53,7 +76,7 @@ impl AsyncRead for ServerIo {
         cx: &mut std::task::Context<'_>,
         buf: &mut tokio::io::ReadBuf<'_>,
     ) -> std::task::Poll<std::io::Result<()>> {
-        self.0.as_mut().poll_read(cx, buf)
+        self.io.as_mut().poll_read(cx, buf)
     }
 }
 
@@ -63,7 +86,7 @@ impl AsyncWrite for ServerIo {
         cx: &mut std::task::Context<'_>,
         buf: &[u8],
     ) -> std::task::Poll<std::io::Result<usize>> {
-        self.0.as_mut().poll_write(cx, buf)
+        self.io.as_mut().poll_write(cx, buf)
     }
 
     fn poll_write_vectored(
@@ -71,25 +94,25 @@ impl AsyncWrite for ServerIo {
         cx: &mut std::task::Context<'_>,
         bufs: &[std::io::IoSlice<'_>],
     ) -> std::task::Poll<std::io::Result<usize>> {
-        self.0.as_mut().poll_write_vectored(cx, bufs)
+        self.io.as_mut().poll_write_vectored(cx, bufs)
     }
 
     fn is_write_vectored(&self) -> bool {
-        self.0.is_write_vectored()
+        self.io.is_write_vectored()
     }
 
     fn poll_flush(
         mut self: Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<std::io::Result<()>> {
-        self.0.as_mut().poll_flush(cx)
+        self.io.as_mut().poll_flush(cx)
     }
 
     fn poll_shutdown(
         mut self: Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<std::io::Result<()>> {
-        self.0.as_mut().poll_shutdown(cx)
+        self.io.as_mut().poll_shutdown(cx)
     }
 }
 
@@ -97,20 +120,33 @@ impl AsyncWrite for ServerIo {
 /// lazy too: a plugin that died after its handshake shows up at the first call), over TLS when
 /// `tls` dials with it.
 pub(crate) fn dial(address: &Network, tls: &Tls) -> Channel {
-    let endpoint = Endpoint::from_static("http://plugin")
-        .initial_stream_window_size(STREAM_WINDOW)
-        .initial_connection_window_size(CONNECTION_WINDOW)
-        .tcp_nodelay(true);
     let address = address.clone();
     let tls = tls.clone();
-    endpoint.connect_with_connector_lazy(tower::service_fn(move |_: http::Uri| {
+    dial_with(move || {
         let address = address.clone();
         let tls = tls.clone();
-        async move { connect(&address, &tls).await.map(TokioIo::new) }
-    }))
+        async move { connect(&address, &tls).await }
+    })
 }
 
-async fn connect(address: &Network, tls: &Tls) -> std::io::Result<BoxedIo> {
+/// A channel whose connections `connect` makes (on first use, and again after one breaks).
+pub(crate) fn dial_with<F, Fut>(connect: F) -> Channel
+where
+    F: Fn() -> Fut + Send + Clone + 'static,
+    Fut: Future<Output = std::io::Result<BoxedIo>> + Send + 'static,
+{
+    Endpoint::from_static("http://plugin")
+        .initial_stream_window_size(STREAM_WINDOW)
+        .initial_connection_window_size(CONNECTION_WINDOW)
+        .tcp_nodelay(true)
+        .connect_with_connector_lazy(tower::service_fn(move |_: http::Uri| {
+            let connect = connect.clone();
+            async move { connect().await.map(TokioIo::new) }
+        }))
+}
+
+/// One connection to `address`, through `tls`.
+pub(crate) async fn connect(address: &Network, tls: &Tls) -> std::io::Result<BoxedIo> {
     match address {
         Network::Unix(path) => tls.connect(UnixStream::connect(path).await?).await,
         Network::Tcp(address) => {
@@ -130,19 +166,23 @@ pub(crate) fn tcp_target(address: &str) -> String {
     }
 }
 
-/// Serves `routes` on every connection `listener` accepts until `shutdown` resolves, over TLS
-/// when `tls` serves with it.
+/// Serves `routes` on every connection from `incoming` until `shutdown` resolves, over TLS when
+/// `tls` serves with it; calls find `broker` in their extensions.
 pub(crate) async fn serve(
     routes: Routes,
-    listener: Listener,
+    incoming: Incoming,
     tls: Tls,
+    broker: Option<Broker>,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), tonic::transport::Error> {
-    let (accepted, incoming) = tokio::sync::mpsc::channel(ACCEPT_QUEUE);
-    let accepting = tokio::spawn(accept_loop(listener, tls, accepted));
+    let (accepted, connections) = tokio::sync::mpsc::channel(ACCEPT_QUEUE);
+    let accepting = match incoming {
+        Incoming::Listener(listener) => tokio::spawn(accept_loop(listener, tls, broker, accepted)),
+        Incoming::Streams(streams) => tokio::spawn(forward_streams(streams, tls, broker, accepted)),
+    };
     let result = server()
         .add_routes(routes)
-        .serve_with_incoming_shutdown(ReceiverStream::new(incoming), shutdown)
+        .serve_with_incoming_shutdown(ReceiverStream::new(connections), shutdown)
         .await;
     // The listener (and with it the socket file) goes when the loop does.
     accepting.abort();
@@ -158,11 +198,35 @@ fn server() -> Server {
         .tcp_nodelay(true)
 }
 
+/// The first connection `listener` accepts, as it is (no TLS: a multiplexed session is clear,
+/// its streams are not).
+pub(crate) async fn accept_one(listener: &Listener) -> std::io::Result<BoxedIo> {
+    loop {
+        let accepted: std::io::Result<BoxedIo> = match listener {
+            Listener::Unix { listener, .. } => {
+                listener.accept().await.map(|(s, _)| Box::pin(s) as BoxedIo)
+            }
+            Listener::Tcp { listener } => listener.accept().await.map(|(s, _)| {
+                let _ = s.set_nodelay(true);
+                Box::pin(s) as BoxedIo
+            }),
+        };
+        match accepted {
+            Ok(io) => return Ok(io),
+            Err(err) => {
+                if accept_failed(std::io::Error::new(err.kind(), err.to_string())).await {
+                    return Err(err);
+                }
+            }
+        }
+    }
+}
+
 /// Accepts connections and hands them to the server; ends when the server stops taking them.
-/// TLS handshakes run beside the loop, so a slow or hostile peer delays nobody else.
 async fn accept_loop(
     listener: Listener,
     tls: Tls,
+    broker: Option<Broker>,
     accepted: tokio::sync::mpsc::Sender<std::io::Result<ServerIo>>,
 ) {
     loop {
@@ -189,26 +253,55 @@ async fn accept_loop(
                 }
             },
         };
-        if !tls.serves() {
-            if accepted.send(Ok(ServerIo(io))).await.is_err() {
-                return;
-            }
-            continue;
+        if !hand_over(io, &tls, &broker, &accepted).await {
+            return;
         }
-        let tls = tls.clone();
-        let accepted = accepted.clone();
-        tokio::spawn(async move {
-            match tokio::time::timeout(TLS_HANDSHAKE, tls.accept(io)).await {
-                Ok(Ok(io)) => {
-                    let _ = accepted.send(Ok(ServerIo(io))).await;
-                }
-                Ok(Err(err)) => {
-                    tracing::debug!(error = %err, "plugin server: TLS handshake failed")
-                }
-                Err(_) => tracing::debug!("plugin server: TLS handshake timed out"),
-            }
-        });
     }
+}
+
+/// Hands multiplexed streams routed to this server over, as the accept loop does connections.
+async fn forward_streams(
+    mut streams: tokio::sync::mpsc::UnboundedReceiver<BoxedIo>,
+    tls: Tls,
+    broker: Option<Broker>,
+    accepted: tokio::sync::mpsc::Sender<std::io::Result<ServerIo>>,
+) {
+    while let Some(io) = streams.recv().await {
+        if !hand_over(io, &tls, &broker, &accepted).await {
+            return;
+        }
+    }
+}
+
+/// Gives one connection to the server, after its TLS handshake when there is one; `false` once
+/// the server takes no more. Handshakes run beside the loop, so a slow or hostile peer delays
+/// nobody else.
+async fn hand_over(
+    io: BoxedIo,
+    tls: &Tls,
+    broker: &Option<Broker>,
+    accepted: &tokio::sync::mpsc::Sender<std::io::Result<ServerIo>>,
+) -> bool {
+    if !tls.serves() {
+        let io = ServerIo {
+            io,
+            broker: broker.clone(),
+        };
+        return accepted.send(Ok(io)).await.is_ok();
+    }
+    let tls = tls.clone();
+    let broker = broker.clone();
+    let server = accepted.clone();
+    tokio::spawn(async move {
+        match tokio::time::timeout(TLS_HANDSHAKE, tls.accept(io)).await {
+            Ok(Ok(io)) => {
+                let _ = server.send(Ok(ServerIo { io, broker })).await;
+            }
+            Ok(Err(err)) => tracing::debug!(error = %err, "plugin server: TLS handshake failed"),
+            Err(_) => tracing::debug!("plugin server: TLS handshake timed out"),
+        }
+    });
+    !accepted.is_closed()
 }
 
 /// Whether an accept error ends the loop. A connection that failed before it was accepted, or

@@ -8,11 +8,24 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use go_plugin::{HandshakeConfig, PluginError, ServeConfig, Transport, serve};
-use tests::{HANDSHAKE, MODE, Tester, TesterPlugin};
+use go_plugin::{Broker, HandshakeConfig, PluginError, ServeConfig, Transport, serve};
+use tests::{
+    AddHelper, AddHelperClient, AddHelperPlugin, Adder, HANDSHAKE, MODE, Tester, TesterPlugin,
+};
 
 struct Plugin {
     version: u32,
+    /// Brokered services served for the host, kept for as long as the plugin runs.
+    served: std::sync::Mutex<Vec<go_plugin::BrokeredServer>>,
+}
+
+impl Plugin {
+    fn new(version: u32) -> Self {
+        Plugin {
+            version,
+            served: std::sync::Mutex::new(Vec::new()),
+        }
+    }
 }
 
 impl Tester for Plugin {
@@ -69,6 +82,25 @@ impl Tester for Plugin {
         Ok(std::process::id())
     }
 
+    async fn add_through(&self, helper: u32, a: i64, b: i64) -> Result<i64, PluginError> {
+        let broker = Broker::current().ok_or_else(|| PluginError::internal("no broker"))?;
+        let helper = AddHelperClient::new(broker.dial(helper).await?);
+        helper.sum(a, b).await
+    }
+
+    async fn serve_adder(&self) -> Result<u32, PluginError> {
+        let broker = Broker::current().ok_or_else(|| PluginError::internal("no broker"))?;
+        let id = broker.next_id();
+        let server = broker
+            .accept_and_serve(id, [AddHelperPlugin::server(Adder { offset: 1000 })])
+            .await?;
+        self.served
+            .lock()
+            .map_err(|_| PluginError::internal("poisoned"))?
+            .push(server);
+        Ok(id)
+    }
+
     async fn spawn_child(&self, script: String) -> Result<u32, PluginError> {
         let mut child = std::process::Command::new("sh")
             .arg("-c")
@@ -87,22 +119,22 @@ async fn main() -> ExitCode {
     let mode = std::env::var(MODE).unwrap_or_default();
     let config = match mode.as_str() {
         "versions" => ServeConfig::new(HANDSHAKE)
-            .version(2, [TesterPlugin::server(Plugin { version: 2 })])
-            .version(3, [TesterPlugin::server(Plugin { version: 3 })]),
+            .version(2, [TesterPlugin::server(Plugin::new(2))])
+            .version(3, [TesterPlugin::server(Plugin::new(3))]),
         "tcp" => ServeConfig::new(HANDSHAKE)
-            .plugin(TesterPlugin::server(Plugin { version: 1 }))
+            .plugin(TesterPlugin::server(Plugin::new(1)))
             .transport(Transport::Tcp),
         "misconfigured" => ServeConfig::new(HandshakeConfig::new(1, "", ""))
-            .plugin(TesterPlugin::server(Plugin { version: 1 })),
+            .plugin(TesterPlugin::server(Plugin::new(1))),
         "no-logging" => ServeConfig::new(HANDSHAKE)
-            .plugin(TesterPlugin::server(Plugin { version: 1 }))
+            .plugin(TesterPlugin::server(Plugin::new(1)))
             .logging(false),
         "debug" => ServeConfig::new(HANDSHAKE)
-            .plugin(TesterPlugin::server(Plugin { version: 1 }))
+            .plugin(TesterPlugin::server(Plugin::new(1)))
             .debug(true),
         "tls" => match tls_from_env() {
             Ok(tls) => ServeConfig::new(HANDSHAKE)
-                .plugin(TesterPlugin::server(Plugin { version: 1 }))
+                .plugin(TesterPlugin::server(Plugin::new(1)))
                 .tls(tls),
             Err(err) => {
                 eprintln!("test-plugin: {err}");
@@ -110,9 +142,9 @@ async fn main() -> ExitCode {
             }
         },
         "survive-host" => ServeConfig::new(HANDSHAKE)
-            .plugin(TesterPlugin::server(Plugin { version: 1 }))
+            .plugin(TesterPlugin::server(Plugin::new(1)))
             .exit_with_host(false),
-        _ => ServeConfig::new(HANDSHAKE).plugin(TesterPlugin::server(Plugin { version: 1 })),
+        _ => ServeConfig::new(HANDSHAKE).plugin(TesterPlugin::server(Plugin::new(1))),
     };
     match serve(config).await {
         Ok(()) => ExitCode::SUCCESS,

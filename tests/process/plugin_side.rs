@@ -95,7 +95,15 @@ fn seventh_field_only_when_multiplexing_was_requested() {
     let fields: Vec<&str> = line.trim_end().split('|').collect();
     assert_eq!(fields.len(), 7, "line: {line:?}");
     assert_eq!(fields[5], "");
+    assert_eq!(fields[6], "true", "the plugin supports multiplexing");
     kill(&mut child);
+    // An empty value is no request; any other value gets the field, as go-plugin prints it.
+    for (value, count) in [("", 6), ("false", 7), ("1", 7)] {
+        let (line, mut child) = handshake_line("", &[("PLUGIN_MULTIPLEX_GRPC", value)]);
+        let fields = line.trim_end().split('|').count();
+        assert_eq!(fields, count, "PLUGIN_MULTIPLEX_GRPC={value:?}: {line:?}");
+        kill(&mut child);
+    }
 }
 
 #[test]

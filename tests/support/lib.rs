@@ -43,6 +43,30 @@ pub trait Tester {
     async fn pid(&self) -> Result<u32, PluginError>;
     /// Starts `sh -c script` in the background and returns its process id.
     async fn spawn_child(&self, script: String) -> Result<u32, PluginError>;
+    /// Dials the host's brokered `AddHelper` service `helper` and returns its `sum(a, b)`.
+    async fn add_through(&self, helper: u32, a: i64, b: i64) -> Result<i64, PluginError>;
+    /// Serves an `AddHelper` through the broker for as long as the plugin runs; returns its id.
+    async fn serve_adder(&self) -> Result<u32, PluginError>;
+}
+
+/// A service either side can serve through the broker, like go-plugin's bidirectional example's.
+#[plugin_interface(package = "plugintest", service = "AddHelper")]
+pub trait AddHelper {
+    /// `a + b`.
+    async fn sum(&self, a: i64, b: i64) -> Result<i64, PluginError>;
+}
+
+/// An [`AddHelper`] that adds, and says which side it runs on by adding `offset`.
+#[derive(Debug, Clone, Copy)]
+pub struct Adder {
+    /// Added to every sum.
+    pub offset: i64,
+}
+
+impl AddHelper for Adder {
+    async fn sum(&self, a: i64, b: i64) -> Result<i64, PluginError> {
+        Ok(a + b + self.offset)
+    }
 }
 
 /// Cargo's target directory (`CARGO_TARGET_DIR` or `<workspace>/target`).

@@ -33,6 +33,7 @@ pub(crate) struct Launch {
     pub(crate) secure: Option<SecureConfig>,
     pub(crate) auto_mtls: bool,
     pub(crate) tls: Option<TlsConfig>,
+    pub(crate) multiplex: bool,
     pub(crate) start_timeout: Duration,
     pub(crate) skip_host_env: bool,
     pub(crate) ports: (u16, u16),
@@ -60,6 +61,7 @@ pub(crate) async fn launch(
         secure,
         auto_mtls,
         tls,
+        multiplex,
         start_timeout,
         skip_host_env,
         ports,
@@ -81,6 +83,9 @@ pub(crate) async fn launch(
     };
     let socket_dir = socket_dir(&command)?;
     let mut command = prepare(command, &handshake, &versions, ports, skip_host_env);
+    if multiplex {
+        command.env("PLUGIN_MULTIPLEX_GRPC", "true");
+    }
     if let Some(dir) = &socket_dir {
         command.env("PLUGIN_UNIX_SOCKET_DIR", dir.path());
     }
@@ -156,7 +161,7 @@ pub(crate) async fn launch(
         pipes.closed();
     });
 
-    let handshake = handshake::parse_line(&line, &versions, Some(&program))?;
+    let handshake = handshake::parse_line(&line, &versions, multiplex, Some(&program))?;
     tracing::debug!(version = handshake.app_version, "using plugin");
     let tls = match (identity, tls, &handshake.server_cert) {
         (Some(identity), _, Some(certificate)) => Tls::from(crate::mtls::pinned(

@@ -49,6 +49,7 @@ pub(crate) async fn find(config: &ReattachConfig, tls: Tls) -> Result<Target, Er
     }
     Ok(Target {
         tls,
+        multiplex: false,
         address,
         version: config.protocol_version,
         pid: config.pid,

@@ -29,15 +29,15 @@ fn cert_der() -> Vec<u8> {
 #[test]
 fn our_hosts_parse_line_accepts_grpc_only_without_multiplexing() {
     let path = Path::new("/nonexistent/kv-plugin");
-    let handshake = parse_line("1|2|unix|/tmp/p|grpc||true\n", &[1, 2], Some(path)).unwrap();
+    let handshake = parse_line("1|2|unix|/tmp/p|grpc||true\n", &[1, 2], false, Some(path)).unwrap();
     assert_eq!(handshake.app_version, 2);
-    let err = parse_line("1|1|unix|/tmp/p|netrpc|", &[1], Some(path)).unwrap_err();
+    let err = parse_line("1|1|unix|/tmp/p|netrpc|", &[1], false, Some(path)).unwrap_err();
     assert_eq!(
         err.to_string(),
         r#"unsupported plugin protocol "netrpc". Supported: [grpc]"#
     );
     assert!(matches!(
-        parse_line("garbage", &[1], Some(path)),
+        parse_line("garbage", &[1], false, Some(path)),
         Err(Error::UnrecognizedMessage { .. })
     ));
 }
@@ -174,21 +174,37 @@ fn formats_the_line_a_go_plugin_prints() {
 }
 
 #[test]
-fn seventh_field_only_when_multiplexing_was_requested_and_it_says_false() {
+fn seventh_field_only_when_multiplexing_was_requested_and_it_says_true() {
     assert_eq!(
         format_line(1, "unix", "/tmp/p", None, true),
-        "1|1|unix|/tmp/p|grpc||false\n"
+        "1|1|unix|/tmp/p|grpc||true\n"
     );
-    // A host that asked for multiplexing gets go-plugin's plain "not supported" error.
     let expected = Expected {
         multiplex: true,
         ..expect(&[1])
     };
     let line = format_line(1, "unix", "/tmp/p", Some(&cert_der()), true);
-    assert_eq!(
-        err_text(&line, &expected),
-        "client requested gRPC broker multiplexing but plugin does not support the feature"
-    );
+    let handshake = parse_line_with(&line, &expected).expect("a host that asked accepts it");
+    assert_eq!(handshake.mux, Some(true));
+}
+
+#[test]
+fn multiplexing_is_enabled_only_by_a_go_true() {
+    for (value, enabled) in [
+        ("true", true),
+        ("1", true),
+        ("T", true),
+        ("false", false),
+        ("yes", false),
+        ("", false),
+    ] {
+        assert_eq!(
+            multiplex_enabled(Some(OsStr::new(value))),
+            enabled,
+            "{value:?}"
+        );
+    }
+    assert!(!multiplex_enabled(None));
 }
 
 #[test]

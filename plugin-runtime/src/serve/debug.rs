@@ -73,7 +73,7 @@ pub(super) async fn serve(config: ServeConfig, debug: Debug) -> Result<(), Error
         None => Default::default(),
     };
     let listener = listen(config.transport).await?;
-    let (services, _stdio) = Services::new(&config, version, tls).await;
+    let (services, _stdio) = Services::new(&config, version, tls, false).await;
     let signals = Signals::install(true)?;
     let reattach = ReattachConfig {
         protocol: PROTOCOL_GRPC.to_owned(),
