@@ -33,3 +33,6 @@ mod reattach;
 
 #[path = "interop/cells/tls.rs"]
 mod tls;
+
+#[path = "interop/cells/broker.rs"]
+mod broker;

@@ -17,6 +17,30 @@ pub trait Kv {
     async fn put(&self, key: String, value: Vec<u8>) -> Result<(), PluginError>;
 }
 
+/// go-plugin's examples/bidirectional `proto.AddHelper`: the service a host hands its counter
+/// plugin to call back.
+#[plugin_interface(package = "proto", service = "AddHelper")]
+pub trait AddHelper {
+    /// `a + b`.
+    async fn sum(&self, a: i64, b: i64) -> Result<i64, PluginError>;
+}
+
+/// go-plugin's examples/bidirectional `proto.Counter`, byte-for-byte on the wire: `put` takes
+/// the host's [`AddHelper`] as a callback, which travels as the broker id `add_server`
+/// (field 1 of `PutRequest`, as in go-plugin's `kv.proto`).
+#[plugin_interface(package = "proto", service = "Counter")]
+pub trait Counter {
+    /// The count stored under `key`.
+    async fn get(&self, key: String) -> Result<i64, PluginError>;
+    /// Adds `value` to the count under `key`, asking `add_server` to do the sum.
+    async fn put(
+        &self,
+        add_server: impl AddHelper,
+        key: String,
+        value: i64,
+    ) -> Result<(), PluginError>;
+}
+
 /// Where the example plugins keep values: a file `kv_<key>` in the working directory, as
 /// go-plugin's example plugins do, so a `put` and a later `get` in two runs agree.
 pub mod store {
@@ -37,6 +61,30 @@ pub mod store {
     pub async fn write(key: &str, value: &[u8]) -> Result<(), PluginError> {
         tokio::fs::write(file_name(key)?, value).await?;
         Ok(())
+    }
+
+    /// The count stored under `key` as go-plugin's counter plugin stores it (`{"Value":N}`);
+    /// 0 when nothing was stored.
+    pub async fn read_count(key: &str) -> Result<i64, PluginError> {
+        let raw = match read(key).await {
+            Ok(raw) => raw,
+            Err(err) if err.code() == go_plugin::Code::NotFound => return Ok(0),
+            Err(err) => return Err(err),
+        };
+        let data: serde_json::Value = serde_json::from_slice(&raw)
+            .map_err(|err| PluginError::internal(format!("kv_{key}: {err}")))?;
+        data.get("Value")
+            .and_then(serde_json::Value::as_i64)
+            .ok_or_else(|| PluginError::internal(format!("kv_{key}: no number under \"Value\"")))
+    }
+
+    /// Stores `count` under `key`, as go-plugin's counter plugin does.
+    pub async fn write_count(key: &str, count: i64) -> Result<(), PluginError> {
+        write(
+            key,
+            serde_json::json!({ "Value": count }).to_string().as_bytes(),
+        )
+        .await
     }
 
     /// Keys become file names, so they must not reach outside the working directory.

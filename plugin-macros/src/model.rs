@@ -91,6 +91,21 @@ pub(crate) struct Arg {
     pub(crate) ident: Ident,
     /// The field it travels in.
     pub(crate) field: Field,
+    /// For `impl OtherInterface`: that interface's trait path. The caller serves the value
+    /// through the broker; the field carries its broker id.
+    pub(crate) callback: Option<Path>,
+}
+
+impl Arg {
+    /// The item generated beside a callback's trait, for example `AddHelperPlugin` for
+    /// `shared::AddHelper`.
+    pub(crate) fn callback_item(&self, suffix: &str) -> Option<Path> {
+        let mut path = self.callback.clone()?;
+        let last = path.segments.last_mut()?;
+        last.ident = Ident::new(&format!("{}{suffix}", last.ident), last.ident.span());
+        last.arguments = syn::PathArguments::None;
+        Some(path)
+    }
 }
 
 /// A method's `Result<T, E>`.

@@ -378,7 +378,19 @@ fn method(function: &TraitItemFn, errors: &mut Errors) -> Option<Method> {
                 None
             }
         };
-        let ty = match errors.ok(types::map(&typed.ty)) {
+        let callback = match &*typed.ty {
+            Type::ImplTrait(bounds) => errors.ok(callback_trait(bounds)),
+            _ => None,
+        };
+        let mapped = match &callback {
+            Some(_) => Ok(Mapped::Field(crate::model::ProtoType {
+                label: crate::model::Label::Singular,
+                element: crate::model::Element::Scalar(crate::model::Scalar::Uint32),
+            })),
+            None if matches!(&*typed.ty, Type::ImplTrait(_)) => continue,
+            None => types::map(&typed.ty),
+        };
+        let ty = match errors.ok(mapped) {
             Some(Mapped::Field(ty)) => Some(ty),
             Some(Mapped::Unit) => {
                 errors.spanned(&typed.ty, "`()` carries nothing: remove the argument");
@@ -395,6 +407,7 @@ fn method(function: &TraitItemFn, errors: &mut Errors) -> Option<Method> {
                     ty: proto,
                 },
                 ident,
+                callback,
             });
         }
     }
@@ -422,6 +435,44 @@ fn method(function: &TraitItemFn, errors: &mut Errors) -> Option<Method> {
         args,
         output: output?,
         docs: crate::model::docs(&function.attrs),
+    })
+}
+
+/// The interface of a callback argument, `impl OtherInterface` (`Send`, `Sync` and `'static` may
+/// be repeated; every interface trait has them already).
+fn callback_trait(bounds: &syn::TypeImplTrait) -> syn::Result<Path> {
+    let mut interface = None;
+    for bound in &bounds.bounds {
+        match bound {
+            syn::TypeParamBound::Trait(bound)
+                if bound.path.is_ident("Send") || bound.path.is_ident("Sync") => {}
+            syn::TypeParamBound::Lifetime(lifetime) if lifetime.ident == "static" => {}
+            syn::TypeParamBound::Trait(bound)
+                if interface.is_none()
+                    && bound.lifetimes.is_none()
+                    && matches!(bound.modifier, syn::TraitBoundModifier::None)
+                    && bound
+                        .path
+                        .segments
+                        .last()
+                        .is_some_and(|last| last.arguments.is_empty()) =>
+            {
+                interface = Some(bound.path.clone());
+            }
+            other => {
+                return Err(syn::Error::new_spanned(
+                    other,
+                    "a callback argument is `impl Interface`, where `Interface` is another \
+                     #[plugin_interface] trait (served by the caller through the broker)",
+                ));
+            }
+        }
+    }
+    interface.ok_or_else(|| {
+        syn::Error::new_spanned(
+            bounds,
+            "name the #[plugin_interface] trait of the callback: `impl Interface`",
+        )
     })
 }
 

@@ -52,7 +52,9 @@ pub use mtls::testing as __tls_testing;
 /// What generated code uses. Not a public API: it changes without notice.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::interface::{BoxFuture, serve_unary, serve_unimplemented};
+    pub use crate::interface::{
+        BoxFuture, dial_callback, serve_callback, serve_unary, serve_unimplemented,
+    };
     pub use http;
     pub use prost;
     pub use tonic;

@@ -8,7 +8,9 @@
 #
 # Layout, under the cargo target directory:
 #   interop-bin/go18/  grpc plugin-go-grpc plugin-go-netrpc negotiated plugin-go host plugin
+#   interop-bin/go18/bidirectional/  bidirectional plugin-go-grpc counterhost
 #   interop-bin/go14/  grpc plugin-go-grpc plugin-go-netrpc negotiated host plugin
+#   interop-bin/go14/bidirectional/  bidirectional plugin-go-grpc
 #   interop-bin/tools/ protoc-gen-go protoc-gen-go-grpc
 #   interop-venv/      python with requirements.txt installed
 #   interop-gen/python/ grpc_controller_pb2*.py grpc_stdio_pb2*.py grpc_broker_pb2*.py kv_pb2*.py
@@ -56,8 +58,16 @@ ours=(interop/goprogs/cmd/host interop/goprogs/cmd/plugin)
 step "go build: go-plugin v1.8.0 examples and our Go peers"
 (cd "$here/go18" && go build -o "$bin/go18/" "${examples[@]}" \
   github.com/hashicorp/go-plugin/examples/negotiated/plugin-go "${ours[@]}")
+# examples/bidirectional's plugin has the same name as examples/grpc's: a directory of its own.
+bidirectional=(
+  github.com/hashicorp/go-plugin/examples/bidirectional
+  github.com/hashicorp/go-plugin/examples/bidirectional/plugin-go-grpc
+)
+(cd "$here/go18" && go build -o "$bin/go18/bidirectional/" "${bidirectional[@]}" \
+  interop/goprogs/cmd/counterhost)
 step "go build: go-plugin v1.4.10 examples and our Go peers"
 (cd "$here/go14" && go build -o "$bin/go14/" "${examples[@]}" "${ours[@]}")
+(cd "$here/go14" && go build -o "$bin/go14/bidirectional/" "${bidirectional[@]}")
 step "go build: protoc-gen-go, protoc-gen-go-grpc"
 (cd "$here/gotools" && go build -o "$bin/tools/" \
   google.golang.org/protobuf/cmd/protoc-gen-go google.golang.org/grpc/cmd/protoc-gen-go-grpc)

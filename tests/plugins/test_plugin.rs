@@ -10,7 +10,8 @@ use std::process::ExitCode;
 
 use go_plugin::{Broker, HandshakeConfig, PluginError, ServeConfig, Transport, serve};
 use tests::{
-    AddHelper, AddHelperClient, AddHelperPlugin, Adder, HANDSHAKE, MODE, Tester, TesterPlugin,
+    AddHelper, AddHelperClient, AddHelperPlugin, Adder, HANDSHAKE, MODE, Summer, Tester,
+    TesterPlugin,
 };
 
 struct Plugin {
@@ -99,6 +100,14 @@ impl Tester for Plugin {
             .map_err(|_| PluginError::internal("poisoned"))?
             .push(server);
         Ok(id)
+    }
+
+    async fn add_with(&self, helper: impl AddHelper, a: i64, b: i64) -> Result<i64, PluginError> {
+        helper.sum(a, b).await
+    }
+
+    async fn add_via(&self, summer: impl Summer, a: i64, b: i64) -> Result<i64, PluginError> {
+        summer.sum_with(Adder { offset: 1000 }, a, b).await
     }
 
     async fn spawn_child(&self, script: String) -> Result<u32, PluginError> {

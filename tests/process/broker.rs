@@ -2,7 +2,7 @@
 //! dialed by the other, over sockets of their own and multiplexed on one connection, in the
 //! clear and under AutoMTLS.
 
-use tests::{AddHelper, AddHelperClient, AddHelperPlugin, Adder};
+use tests::{AddHelper, AddHelperClient, AddHelperPlugin, Adder, Summer};
 
 use super::*;
 
@@ -110,4 +110,62 @@ async fn brokered_services_end_with_the_plugin() {
     client.kill().await;
     let err = adder.sum(0, 0).await.expect_err("the plugin is gone");
     assert!(err.message().contains("plugin exited"), "{err}");
+}
+
+/// The host's `Summer`: sums through the plugin's adder it is handed, and adds 1.
+struct HostSummer;
+
+impl Summer for HostSummer {
+    async fn sum_with(&self, helper: impl AddHelper, a: i64, b: i64) -> Result<i64, PluginError> {
+        Ok(helper.sum(a, b).await? + 1)
+    }
+}
+
+#[tokio::test]
+async fn callback_arguments_are_served_through_the_broker_and_may_take_callbacks() {
+    for (name, config) in configs() {
+        let client = Client::start(config).await.expect("start");
+        let tester = client.dispense::<TesterPlugin>().expect("dispense");
+        for round in 0..3 {
+            assert_eq!(
+                tester
+                    .add_with(Adder { offset: 10 }, 20, round)
+                    .await
+                    .expect(name),
+                30 + round,
+                "{name}: the host's adder, called from the plugin"
+            );
+        }
+        // Host → plugin → host's Summer → plugin's adder.
+        assert_eq!(
+            tester.add_via(HostSummer, 2, 3).await.expect(name),
+            1006,
+            "{name}"
+        );
+        client.kill().await;
+        assert_eq!(
+            client.wait().await.as_deref(),
+            Some("exit status: 0"),
+            "{name}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_callback_that_fails_fails_the_call_with_its_status() {
+    struct Refusing;
+    impl AddHelper for Refusing {
+        async fn sum(&self, _a: i64, _b: i64) -> Result<i64, PluginError> {
+            Err(PluginError::with_code(
+                go_plugin::Code::PermissionDenied,
+                "no sums today",
+            ))
+        }
+    }
+    let client = start("").await;
+    let tester = client.dispense::<TesterPlugin>().expect("dispense");
+    let err = tester.add_with(Refusing, 1, 1).await.expect_err("refused");
+    assert_eq!(err.code(), go_plugin::Code::PermissionDenied, "{err:?}");
+    assert_eq!(err.message(), "no sums today");
+    client.kill().await;
 }

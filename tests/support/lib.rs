@@ -47,6 +47,18 @@ pub trait Tester {
     async fn add_through(&self, helper: u32, a: i64, b: i64) -> Result<i64, PluginError>;
     /// Serves an `AddHelper` through the broker for as long as the plugin runs; returns its id.
     async fn serve_adder(&self) -> Result<u32, PluginError>;
+    /// `helper.sum(a, b)`: the host's callback, called from the plugin.
+    async fn add_with(&self, helper: impl AddHelper, a: i64, b: i64) -> Result<i64, PluginError>;
+    /// `summer.sum_with(plugin's adder, a, b)`: a callback that itself takes a callback, which
+    /// the plugin serves back to the host.
+    async fn add_via(&self, summer: impl Summer, a: i64, b: i64) -> Result<i64, PluginError>;
+}
+
+/// A callback whose method takes a callback.
+#[plugin_interface(package = "plugintest", service = "Summer")]
+pub trait Summer {
+    /// `helper.sum(a, b)`, plus the implementation's own offset.
+    async fn sum_with(&self, helper: impl AddHelper, a: i64, b: i64) -> Result<i64, PluginError>;
 }
 
 /// A service either side can serve through the broker, like go-plugin's bidirectional example's.

@@ -5,7 +5,7 @@ use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
 use super::{from_wire, local, to_wire};
-use crate::model::{Interface, Method, MethodKind};
+use crate::model::{Arg, Interface, Method, MethodKind};
 
 /// The client struct, its constructor, and its implementation of the trait.
 pub(super) fn client(interface: &Interface) -> TokenStream {
@@ -55,9 +55,36 @@ fn unary(interface: &Interface, method: &Method) -> TokenStream {
     let response = local("response");
     let error = local("error");
 
+    let error_type = &method.output.error;
+    // Spanned at `E`, so a missing conversion is reported on the method's error type.
+    let convert = quote_spanned! {error_type.span()=>
+        <#error_type as ::core::convert::From<#krate::Error>>::from(#error)
+    };
+    // Each callback is served through the broker for the length of the call; its field
+    // carries the broker id.
+    let callbacks = method.args.iter().filter_map(|arg| {
+        let plugin = arg.callback_item("Plugin")?;
+        let ident = &arg.ident;
+        let served = callback_local(arg);
+        Some(quote! {
+            let #served = match #krate::__private::serve_callback(
+                &self.connection,
+                #plugin::server(#ident),
+            )
+            .await
+            {
+                ::core::result::Result::Ok(served) => served,
+                ::core::result::Result::Err(#error) => return ::core::result::Result::Err(#convert),
+            };
+        })
+    });
     // The argument and the field share the user's identifier: `GetRequest { key }`.
     let fields = method.args.iter().map(|arg| {
         let field = &arg.field.ident;
+        if arg.callback.is_some() {
+            let served = callback_local(arg);
+            return quote!(#field: #served.id());
+        }
         match to_wire(&arg.field, quote!(#field)) {
             Some(value) => quote!(#field: #value),
             None => quote!(#field),
@@ -73,13 +100,9 @@ fn unary(interface: &Interface, method: &Method) -> TokenStream {
         }
         None => (quote!(_), quote!(())),
     };
-    let error_type = &method.output.error;
-    // Spanned at `E`, so a missing conversion is reported on the method's error type.
-    let convert = quote_spanned! {error_type.span()=>
-        <#error_type as ::core::convert::From<#krate::Error>>::from(#error)
-    };
     quote! {
         #sig {
+            #(#callbacks)*
             let #request = #messages::#request_type { #(#fields,)* };
             match #krate::Connection::unary::<#messages::#request_type, #messages::#response_type>(
                 &self.connection,
@@ -93,4 +116,9 @@ fn unary(interface: &Interface, method: &Method) -> TokenStream {
             }
         }
     }
+}
+
+/// The local holding a callback argument's brokered server while the call runs.
+fn callback_local(arg: &Arg) -> syn::Ident {
+    local(&format!("served_{}", arg.field.name))
 }

@@ -45,6 +45,16 @@ pub(crate) fn fallback(item: &ItemTrait, error: &syn::Error) -> TokenStream {
 /// Implementations still write `async fn`.
 fn trait_def(interface: &Interface) -> ItemTrait {
     let mut item = interface.item.clone();
+    // One implementation serves concurrent calls from many tasks, and a callback argument
+    // (`impl OtherInterface`) is served from a task of its own.
+    if item.colon_token.is_none() {
+        item.colon_token = Some(syn::Token![:](Span::call_site()));
+    }
+    item.supertraits
+        .push(syn::parse_quote!(::core::marker::Send));
+    item.supertraits
+        .push(syn::parse_quote!(::core::marker::Sync));
+    item.supertraits.push(syn::parse_quote!('static));
     for trait_item in &mut item.items {
         let TraitItem::Fn(function) = trait_item else {
             continue;

@@ -19,6 +19,17 @@ pub(crate) fn render(interface: &Interface) -> String {
     for method in &interface.methods {
         let args: Vec<&Field> = method.args.iter().map(|arg| &arg.field).collect();
         message(&mut out, &method.request.to_string(), &args);
+        for arg in method.args.iter().filter(|arg| arg.callback.is_some()) {
+            if let Some(path) = &arg.callback {
+                let _ = writeln!(
+                    out,
+                    "// {}.{}: the go-plugin broker id of a `{}` service the caller serves.",
+                    method.request,
+                    arg.field.name,
+                    last_segment(path)
+                );
+            }
+        }
         let value: Vec<&Field> = method.output.value.iter().collect();
         message(&mut out, &method.response.to_string(), &value);
     }

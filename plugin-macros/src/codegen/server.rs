@@ -107,8 +107,27 @@ fn unary(interface: &Interface, method: &Method) -> TokenStream {
     let value = local("value");
     let error = local("error");
 
+    // A callback's field is the broker id of a service the caller serves: dial it, and hand
+    // the implementation a client of it.
+    let callbacks = method.args.iter().filter_map(|arg| {
+        let plugin = arg.callback_item("Plugin")?;
+        let field = &arg.field.ident;
+        let client = local(&format!("callback_{}", arg.field.name));
+        Some(quote! {
+            let #client = match #krate::__private::dial_callback(#request.#field).await {
+                ::core::result::Result::Ok(connection) => {
+                    <#plugin as #krate::PluginInterface>::client(connection)
+                }
+                ::core::result::Result::Err(status) => return ::core::result::Result::Err(status),
+            };
+        })
+    });
     let args = method.args.iter().map(|arg| {
         let field = &arg.field.ident;
+        if arg.callback.is_some() {
+            let client = local(&format!("callback_{}", arg.field.name));
+            return quote!(#client);
+        }
         from_wire(&arg.field, quote!(#request.#field))
     });
     let (ok_pattern, response) = match &method.output.value {
@@ -133,6 +152,7 @@ fn unary(interface: &Interface, method: &Method) -> TokenStream {
     quote! {{
         let #implementation = ::core::clone::Clone::clone(&self.implementation);
         #krate::__private::serve_unary(#request, move |#request: #messages::#request_type| async move {
+            #(#callbacks)*
             match <T as #trait_name>::#ident(&*#implementation, #(#args),*).await {
                 ::core::result::Result::Ok(#ok_pattern) => ::core::result::Result::Ok(#response),
                 ::core::result::Result::Err(#error) => ::core::result::Result::Err(#status),

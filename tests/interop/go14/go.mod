@@ -5,6 +5,8 @@ module interop/go14
 go 1.24
 
 tool (
+	github.com/hashicorp/go-plugin/examples/bidirectional
+	github.com/hashicorp/go-plugin/examples/bidirectional/plugin-go-grpc
 	github.com/hashicorp/go-plugin/examples/grpc
 	github.com/hashicorp/go-plugin/examples/grpc/plugin-go-grpc
 	github.com/hashicorp/go-plugin/examples/grpc/plugin-go-netrpc

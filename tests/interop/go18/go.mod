@@ -5,11 +5,14 @@ module interop/go18
 go 1.24
 
 tool (
+	github.com/hashicorp/go-plugin/examples/bidirectional
+	github.com/hashicorp/go-plugin/examples/bidirectional/plugin-go-grpc
 	github.com/hashicorp/go-plugin/examples/grpc
 	github.com/hashicorp/go-plugin/examples/grpc/plugin-go-grpc
 	github.com/hashicorp/go-plugin/examples/grpc/plugin-go-netrpc
 	github.com/hashicorp/go-plugin/examples/negotiated
 	github.com/hashicorp/go-plugin/examples/negotiated/plugin-go
+	interop/goprogs/cmd/counterhost
 	interop/goprogs/cmd/host
 	interop/goprogs/cmd/plugin
 )
