@@ -178,6 +178,108 @@ impl Connection {
         }
     }
 
+    /// Starts a server-streaming call. Used by generated clients.
+    #[doc(hidden)]
+    pub async fn server_streaming<Req, Resp>(
+        &self,
+        request: Req,
+        path: &'static str,
+    ) -> Result<crate::stream::Responses<Resp>, Error>
+    where
+        Req: prost::Message + Send + Sync + 'static,
+        Resp: prost::Message + Default + Send + Sync + 'static,
+    {
+        let mut grpc = self.ready().await?;
+        let codec = tonic_prost::ProstCodec::<Req, Resp>::default();
+        let path = http::uri::PathAndQuery::from_static(path);
+        match grpc
+            .server_streaming(tonic::Request::new(request), path, codec)
+            .await
+        {
+            Ok(response) => Ok(crate::stream::Responses::new(
+                response.into_inner(),
+                None,
+                self.exit.clone(),
+            )),
+            Err(status) => Err(self.failed(status).await),
+        }
+    }
+
+    /// Makes a client-streaming call; an error item of `requests` cancels it and is the
+    /// result. Used by generated clients.
+    #[doc(hidden)]
+    pub async fn client_streaming<Req, Resp>(
+        &self,
+        mut requests: crate::stream::Requests<Req>,
+        path: &'static str,
+    ) -> Result<Resp, Error>
+    where
+        Req: prost::Message + Send + Sync + 'static,
+        Resp: prost::Message + Default + Send + Sync + 'static,
+    {
+        let mut grpc = self.ready().await?;
+        let codec = tonic_prost::ProstCodec::<Req, Resp>::default();
+        let path = http::uri::PathAndQuery::from_static(path);
+        let (failed, aborted) = requests.watch();
+        let call = grpc.client_streaming(tonic::Request::new(requests), path, codec);
+        tokio::select! {
+            result = call => match result {
+                Ok(response) => Ok(response.into_inner()),
+                Err(status) => Err(self.failed(status).await),
+            },
+            Ok(()) = aborted => {
+                let err = failed
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .take()
+                    .unwrap_or_else(|| crate::PluginError::new("the request stream failed"));
+                Err(Error::Rpc(Status::from(err)))
+            }
+        }
+    }
+
+    /// Starts a bidirectional call. Used by generated clients.
+    #[doc(hidden)]
+    pub async fn streaming<Req, Resp>(
+        &self,
+        mut requests: crate::stream::Requests<Req>,
+        path: &'static str,
+    ) -> Result<crate::stream::Responses<Resp>, Error>
+    where
+        Req: prost::Message + Send + Sync + 'static,
+        Resp: prost::Message + Default + Send + Sync + 'static,
+    {
+        let mut grpc = self.ready().await?;
+        let codec = tonic_prost::ProstCodec::<Req, Resp>::default();
+        let path = http::uri::PathAndQuery::from_static(path);
+        let watch = requests.watch();
+        match grpc
+            .streaming(tonic::Request::new(requests), path, codec)
+            .await
+        {
+            Ok(response) => Ok(crate::stream::Responses::new(
+                response.into_inner(),
+                Some(watch),
+                self.exit.clone(),
+            )),
+            Err(status) => Err(self.failed(status).await),
+        }
+    }
+
+    /// The gRPC client, once the channel can take a call.
+    async fn ready(&self) -> Result<tonic::client::Grpc<Channel>, Error> {
+        if let Some(exit) = self.exit()
+            && let Some(status) = exit.status()
+        {
+            return Err(Error::PluginExited { status });
+        }
+        let mut grpc = self.grpc.clone();
+        if let Err(err) = grpc.ready().await {
+            return Err(self.failed(Status::from_error(err.into())).await);
+        }
+        Ok(grpc)
+    }
+
     /// Turns a failed call into an error that says the plugin exited when that is why it failed.
     async fn failed(&self, status: Status) -> Error {
         // A connection reset usually arrives a moment before the process is reaped.

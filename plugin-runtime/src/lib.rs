@@ -22,6 +22,7 @@ mod secure;
 mod serve;
 mod session;
 mod stdio;
+mod stream;
 mod tls;
 mod transport;
 
@@ -39,6 +40,7 @@ pub use reattach::{ReattachAddress, ReattachConfig, ReattachError};
 pub use rustls;
 pub use secure::{ChecksumError, Hash, SecureConfig};
 pub use serve::{ServeConfig, debug_requested, serve};
+pub use stream::{Stream, StreamSender};
 pub use tls::TlsConfig;
 
 /// The largest message either side accepts or sends: go-plugin's hosts use `math.MaxInt32`.
@@ -54,6 +56,9 @@ pub use mtls::testing as __tls_testing;
 pub mod __private {
     pub use crate::interface::{
         BoxFuture, dial_callback, serve_callback, serve_unary, serve_unimplemented,
+    };
+    pub use crate::stream::{
+        ResponseStream, serve_client_streaming, serve_server_streaming, serve_streaming,
     };
     pub use http;
     pub use prost;

@@ -15,6 +15,8 @@ use tonic::service::Routes;
 use tonic::transport::server::Connected;
 use tonic::transport::{Channel, Endpoint, Server};
 
+mod authority;
+
 use crate::broker::Broker;
 use crate::handshake::Network;
 use crate::listener::Listener;
@@ -43,6 +45,18 @@ pub(crate) type BoxedIo = Pin<Box<dyn Io>>;
 pub(crate) struct ServerIo {
     io: BoxedIo,
     broker: Option<Broker>,
+    /// Makes any `:authority` acceptable to h2, as grpc-go accepts it.
+    inbound: authority::Inbound,
+}
+
+impl ServerIo {
+    fn new(io: BoxedIo, broker: Option<Broker>) -> Self {
+        ServerIo {
+            io,
+            broker,
+            inbound: authority::Inbound::default(),
+        }
+    }
 }
 
 /// What each call on a connection finds in its request's extensions.
@@ -76,7 +90,8 @@ impl AsyncRead for ServerIo {
         cx: &mut std::task::Context<'_>,
         buf: &mut tokio::io::ReadBuf<'_>,
     ) -> std::task::Poll<std::io::Result<()>> {
-        self.io.as_mut().poll_read(cx, buf)
+        let this = &mut *self;
+        this.inbound.poll_read(this.io.as_mut(), cx, buf)
     }
 }
 
@@ -283,10 +298,7 @@ async fn hand_over(
     accepted: &tokio::sync::mpsc::Sender<std::io::Result<ServerIo>>,
 ) -> bool {
     if !tls.serves() {
-        let io = ServerIo {
-            io,
-            broker: broker.clone(),
-        };
+        let io = ServerIo::new(io, broker.clone());
         return accepted.send(Ok(io)).await.is_ok();
     }
     let tls = tls.clone();
@@ -295,7 +307,7 @@ async fn hand_over(
     tokio::spawn(async move {
         match tokio::time::timeout(TLS_HANDSHAKE, tls.accept(io)).await {
             Ok(Ok(io)) => {
-                let _ = server.send(Ok(ServerIo { io, broker })).await;
+                let _ = server.send(Ok(ServerIo::new(io, broker))).await;
             }
             Ok(Err(err)) => tracing::debug!(error = %err, "plugin server: TLS handshake failed"),
             Err(_) => tracing::debug!("plugin server: TLS handshake timed out"),

@@ -34,11 +34,10 @@ def main(plugin, key, value):
         else:
             sys.exit("unknown network %r in %r" % (parts[2], handshake))
 
-        # grpcio (since 1.57) sends the percent-encoded socket path as :authority on unix
-        # sockets, which h2-based servers (tonic, so Rust plugins) reject with PROTOCOL_ERROR
-        # (grpc/grpc#38142, hyperium/h2#487). "localhost" is what grpc-go sends.
-        options = [("grpc.default_authority", "localhost")]
-        with grpc.insecure_channel(target, options=options) as channel:
+        # grpcio's default options, as a user's host has them: on a unix socket grpcio (since
+        # 1.57) sends the percent-encoded socket path as :authority (grpc/grpc#38142), which h2
+        # servers reject (hyperium/h2#487) and ours accepts, as grpc-go does.
+        with grpc.insecure_channel(target) as channel:
             kv = kv_pb2_grpc.KVStub(channel)
             kv.Put(kv_pb2.PutRequest(key=key, value=value.encode()), timeout=10)
             response = kv.Get(kv_pb2.GetRequest(key=key), timeout=10)

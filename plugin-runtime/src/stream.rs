@@ -1,0 +1,444 @@
+//! Streams of values in interface methods: `Stream<T>` as an argument (client streaming), as the
+//! result (server streaming), or both (bidirectional), as go-plugin's examples/streaming has them
+//! over gRPC streams.
+//!
+//! Each item travels as one message; HTTP/2 flow control holds the producer back when the
+//! consumer is slow, so neither side buffers without bound. An error item ends the stream on
+//! both sides: a plugin's error reaches the host as the call's status, and a host's error
+//! cancels the call (the plugin's stream ends with `Cancelled`). Dropping a stream cancels it:
+//! the other side sees the end, and a producer feeding a [`Stream::channel`] sees its sender
+//! closed.
+
+use std::fmt;
+use std::future::Future as _;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+
+use tokio::sync::mpsc;
+use tokio_stream::StreamExt;
+
+use crate::PluginError;
+use crate::error::{Error, Status};
+
+type Boxed<T> = Pin<Box<dyn tokio_stream::Stream<Item = Result<T, PluginError>> + Send>>;
+
+/// A stream of values to or from a plugin.
+///
+/// ```
+/// use go_plugin::{PluginError, Stream};
+///
+/// # async fn demo() -> Result<(), PluginError> {
+/// // From values at hand, or from a task through a bounded channel:
+/// let mut numbers = Stream::iter([1, 2, 3]);
+/// assert_eq!(numbers.next().await.transpose()?, Some(1));
+///
+/// let (sender, stream) = Stream::channel(16);
+/// tokio::spawn(async move {
+///     for chunk in ["Lorem ", "ipsum"] {
+///         // Waits while the consumer is behind; fails once it has gone away.
+///         if sender.send(Ok(chunk.to_owned())).await.is_err() {
+///             break;
+///         }
+///     }
+/// });
+/// let text: Vec<String> = stream.collect().await?;
+/// assert_eq!(text.concat(), "Lorem ipsum");
+/// # Ok(()) }
+/// ```
+pub struct Stream<T> {
+    inner: Boxed<T>,
+}
+
+/// The sending half of [`Stream::channel`].
+pub type StreamSender<T> = mpsc::Sender<Result<T, PluginError>>;
+
+impl<T: Send + 'static> Stream<T> {
+    /// Any stream of results.
+    pub fn new<S>(stream: S) -> Self
+    where
+        S: tokio_stream::Stream<Item = Result<T, PluginError>> + Send + 'static,
+    {
+        Stream {
+            inner: Box::pin(stream),
+        }
+    }
+
+    /// The values of `items`, in order.
+    pub fn iter<I>(items: I) -> Self
+    where
+        I: IntoIterator<Item = T>,
+        I::IntoIter: Send + 'static,
+    {
+        Self::new(tokio_stream::iter(items.into_iter().map(Ok)))
+    }
+
+    /// A stream fed through a channel holding at most `capacity` items: the sender waits while
+    /// the channel is full, and its sends fail once the stream is dropped (the other side
+    /// cancelled).
+    pub fn channel(capacity: usize) -> (StreamSender<T>, Self) {
+        let (sender, receiver) = mpsc::channel(capacity.max(1));
+        (
+            sender,
+            Self::new(tokio_stream::wrappers::ReceiverStream::new(receiver)),
+        )
+    }
+
+    /// The next item; `None` at the end. After an error item the stream ends.
+    pub async fn next(&mut self) -> Option<Result<T, PluginError>> {
+        StreamExt::next(&mut self.inner).await
+    }
+
+    /// Every item, or the first error.
+    pub async fn collect<C: Default + Extend<T>>(mut self) -> Result<C, PluginError> {
+        let mut all = C::default();
+        while let Some(item) = self.next().await {
+            all.extend([item?]);
+        }
+        Ok(all)
+    }
+
+    /// Generated servers: a client stream's messages as the method's values.
+    #[doc(hidden)]
+    pub fn from_requests<M: Send + 'static>(
+        requests: tonic::Streaming<M>,
+        unwrap: fn(M) -> T,
+    ) -> Self {
+        Self::new(requests.map(move |item| item.map(unwrap).map_err(PluginError::from)))
+    }
+
+    /// Generated clients: the response messages of a call as the method's values.
+    #[doc(hidden)]
+    pub fn from_responses<M: Send + 'static>(responses: Responses<M>, unwrap: fn(M) -> T) -> Self {
+        Self::new(responses.map(move |item| item.map(unwrap)))
+    }
+
+    /// Generated servers: the method's values as response messages.
+    #[doc(hidden)]
+    pub fn into_responses<M: Send + 'static>(self, wrap: fn(T) -> M) -> ResponseStream<M> {
+        Box::pin(
+            self.inner
+                .map(move |item| item.map(wrap).map_err(Status::from)),
+        )
+    }
+
+    /// Generated clients: the method's values as request messages, and what ends the call when
+    /// one of them is an error.
+    #[doc(hidden)]
+    pub fn into_requests<M: Send + 'static>(self, wrap: fn(T) -> M) -> Requests<M> {
+        Requests {
+            inner: Box::pin(self.inner.map(move |item| item.map(wrap))),
+            failed: Arc::default(),
+            abort: None,
+        }
+    }
+}
+
+impl<T> tokio_stream::Stream for Stream<T> {
+    type Item = Result<T, PluginError>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.inner.as_mut().poll_next(cx)
+    }
+}
+
+impl<T> fmt::Debug for Stream<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Stream").finish_non_exhaustive()
+    }
+}
+
+/// What a generated server's streaming method answers with.
+#[doc(hidden)]
+pub type ResponseStream<M> = Pin<Box<dyn tokio_stream::Stream<Item = Result<M, Status>> + Send>>;
+
+/// Where a request stream's first error goes, and the signal raised when it arrives.
+pub(crate) type Watch = (
+    Arc<Mutex<Option<PluginError>>>,
+    tokio::sync::oneshot::Receiver<()>,
+);
+
+/// A client's request messages, as sent: ends at the first error, which it keeps for the call
+/// to report, and tells the call to cancel.
+#[doc(hidden)]
+pub struct Requests<M> {
+    inner: Pin<Box<dyn tokio_stream::Stream<Item = Result<M, PluginError>> + Send>>,
+    failed: Arc<Mutex<Option<PluginError>>>,
+    abort: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl<M> fmt::Debug for Requests<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Requests").finish_non_exhaustive()
+    }
+}
+
+impl<M> Requests<M> {
+    /// Where the first error goes, and a signal raised when it arrives.
+    pub(crate) fn watch(
+        &mut self,
+    ) -> (
+        Arc<Mutex<Option<PluginError>>>,
+        tokio::sync::oneshot::Receiver<()>,
+    ) {
+        let (abort, aborted) = tokio::sync::oneshot::channel();
+        self.abort = Some(abort);
+        (Arc::clone(&self.failed), aborted)
+    }
+}
+
+impl<M> tokio_stream::Stream for Requests<M> {
+    type Item = M;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<M>> {
+        match self.inner.as_mut().poll_next(cx) {
+            Poll::Ready(Some(Ok(message))) => Poll::Ready(Some(message)),
+            Poll::Ready(Some(Err(err))) => {
+                *self
+                    .failed
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(err);
+                if let Some(abort) = self.abort.take() {
+                    let _ = abort.send(());
+                }
+                // Never ends: the call is cancelled instead, so the plugin does not take a
+                // clean end of its input for the whole of it.
+                Poll::Pending
+            }
+            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+/// A call's response messages on the client side: the plugin's status as an error item, the
+/// host's own stream error (which cancelled the call) in its place, or the plugin's exit.
+#[doc(hidden)]
+pub struct Responses<M> {
+    inner: Option<tonic::Streaming<M>>,
+    failed: Option<Arc<Mutex<Option<PluginError>>>>,
+    aborted: Option<tokio::sync::oneshot::Receiver<()>>,
+    exit: Option<crate::exit::ExitWatch>,
+}
+
+impl<M> fmt::Debug for Responses<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Responses").finish_non_exhaustive()
+    }
+}
+
+impl<M> Responses<M> {
+    pub(crate) fn new(
+        inner: tonic::Streaming<M>,
+        watch: Option<Watch>,
+        exit: Option<crate::exit::ExitWatch>,
+    ) -> Self {
+        let (failed, aborted) = match watch {
+            Some((failed, aborted)) => (Some(failed), Some(aborted)),
+            None => (None, None),
+        };
+        Responses {
+            inner: Some(inner),
+            failed,
+            aborted,
+            exit,
+        }
+    }
+
+    fn own_error(&self) -> Option<PluginError> {
+        self.failed.as_ref().and_then(|failed| {
+            failed
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .take()
+        })
+    }
+}
+
+impl<M> tokio_stream::Stream for Responses<M> {
+    type Item = Result<M, PluginError>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if let Some(aborted) = self.aborted.as_mut()
+            && Pin::new(aborted).poll(cx).is_ready()
+        {
+            self.aborted = None;
+            if let Some(err) = self.own_error() {
+                // Dropping the call resets its HTTP/2 stream: the plugin sees `Cancelled`.
+                self.inner = None;
+                return Poll::Ready(Some(Err(err)));
+            }
+        }
+        let Some(inner) = self.inner.as_mut() else {
+            return Poll::Ready(None);
+        };
+        match Pin::new(inner).poll_next(cx) {
+            Poll::Ready(Some(Err(status))) => {
+                self.inner = None;
+                let err = match self.exit.as_ref().and_then(crate::exit::ExitWatch::status) {
+                    Some(status) => PluginError::from(Error::PluginExited { status }),
+                    None => PluginError::from(status),
+                };
+                Poll::Ready(Some(Err(err)))
+            }
+            Poll::Ready(None) => {
+                self.inner = None;
+                Poll::Ready(None)
+            }
+            other => other.map(|item| item.map(|item| item.map_err(PluginError::from))),
+        }
+    }
+}
+
+/// The gRPC server for one call's codec, with this crate's message limits.
+fn grpc<Req, Resp>() -> tonic::server::Grpc<tonic_prost::ProstCodec<Resp, Req>>
+where
+    Req: prost::Message + Default + Send + 'static,
+    Resp: prost::Message + Send + 'static,
+{
+    tonic::server::Grpc::new(tonic_prost::ProstCodec::<Resp, Req>::default())
+        .apply_max_message_size_config(Some(crate::MAX_MESSAGE_SIZE), Some(crate::MAX_MESSAGE_SIZE))
+}
+
+/// Runs a handler as served calls run: after one yield, with the connection's broker current.
+async fn run_handler<F: std::future::Future>(
+    broker: Option<crate::Broker>,
+    handler: F,
+) -> F::Output {
+    crate::interface::yield_before_user_code().await;
+    crate::broker::with_current(broker, handler).await
+}
+
+type Answer<T> =
+    Pin<Box<dyn std::future::Future<Output = Result<tonic::Response<T>, Status>> + Send + 'static>>;
+
+/// Serves one server-streaming call. Used by generated servers.
+#[doc(hidden)]
+pub fn serve_server_streaming<Req, Resp, F, Fut>(
+    request: http::Request<tonic::body::Body>,
+    handler: F,
+) -> crate::interface::BoxFuture
+where
+    Req: prost::Message + Default + Send + 'static,
+    Resp: prost::Message + Send + 'static,
+    F: FnOnce(Req) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Result<ResponseStream<Resp>, Status>> + Send + 'static,
+{
+    struct Handler<F>(Option<F>);
+
+    impl<Req, Resp, F, Fut> tonic::server::ServerStreamingService<Req> for Handler<F>
+    where
+        Req: Send + 'static,
+        Resp: Send + 'static,
+        F: FnOnce(Req) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = Result<ResponseStream<Resp>, Status>> + Send + 'static,
+    {
+        type Response = Resp;
+        type ResponseStream = ResponseStream<Resp>;
+        type Future = Answer<ResponseStream<Resp>>;
+
+        fn call(&mut self, request: tonic::Request<Req>) -> Self::Future {
+            let handler = self.0.take();
+            let broker = crate::Broker::of(&request);
+            Box::pin(async move {
+                let handler = handler.ok_or_else(|| Status::internal("handler called twice"))?;
+                run_handler(broker, handler(request.into_inner()))
+                    .await
+                    .map(tonic::Response::new)
+            })
+        }
+    }
+
+    Box::pin(async move {
+        Ok(grpc::<Req, Resp>()
+            .server_streaming(Handler(Some(handler)), request)
+            .await)
+    })
+}
+
+/// Serves one client-streaming call. Used by generated servers.
+#[doc(hidden)]
+pub fn serve_client_streaming<Req, Resp, F, Fut>(
+    request: http::Request<tonic::body::Body>,
+    handler: F,
+) -> crate::interface::BoxFuture
+where
+    Req: prost::Message + Default + Send + 'static,
+    Resp: prost::Message + Send + 'static,
+    F: FnOnce(tonic::Streaming<Req>) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Result<Resp, Status>> + Send + 'static,
+{
+    struct Handler<F>(Option<F>);
+
+    impl<Req, Resp, F, Fut> tonic::server::ClientStreamingService<Req> for Handler<F>
+    where
+        Req: Send + 'static,
+        Resp: Send + 'static,
+        F: FnOnce(tonic::Streaming<Req>) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = Result<Resp, Status>> + Send + 'static,
+    {
+        type Response = Resp;
+        type Future = Answer<Resp>;
+
+        fn call(&mut self, request: tonic::Request<tonic::Streaming<Req>>) -> Self::Future {
+            let handler = self.0.take();
+            let broker = crate::Broker::of(&request);
+            Box::pin(async move {
+                let handler = handler.ok_or_else(|| Status::internal("handler called twice"))?;
+                run_handler(broker, handler(request.into_inner()))
+                    .await
+                    .map(tonic::Response::new)
+            })
+        }
+    }
+
+    Box::pin(async move {
+        Ok(grpc::<Req, Resp>()
+            .client_streaming(Handler(Some(handler)), request)
+            .await)
+    })
+}
+
+/// Serves one bidirectional call. Used by generated servers.
+#[doc(hidden)]
+pub fn serve_streaming<Req, Resp, F, Fut>(
+    request: http::Request<tonic::body::Body>,
+    handler: F,
+) -> crate::interface::BoxFuture
+where
+    Req: prost::Message + Default + Send + 'static,
+    Resp: prost::Message + Send + 'static,
+    F: FnOnce(tonic::Streaming<Req>) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Result<ResponseStream<Resp>, Status>> + Send + 'static,
+{
+    struct Handler<F>(Option<F>);
+
+    impl<Req, Resp, F, Fut> tonic::server::StreamingService<Req> for Handler<F>
+    where
+        Req: Send + 'static,
+        Resp: Send + 'static,
+        F: FnOnce(tonic::Streaming<Req>) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = Result<ResponseStream<Resp>, Status>> + Send + 'static,
+    {
+        type Response = Resp;
+        type ResponseStream = ResponseStream<Resp>;
+        type Future = Answer<ResponseStream<Resp>>;
+
+        fn call(&mut self, request: tonic::Request<tonic::Streaming<Req>>) -> Self::Future {
+            let handler = self.0.take();
+            let broker = crate::Broker::of(&request);
+            Box::pin(async move {
+                let handler = handler.ok_or_else(|| Status::internal("handler called twice"))?;
+                run_handler(broker, handler(request.into_inner()))
+                    .await
+                    .map(tonic::Response::new)
+            })
+        }
+    }
+
+    Box::pin(async move {
+        Ok(grpc::<Req, Resp>()
+            .streaming(Handler(Some(handler)), request)
+            .await)
+    })
+}
