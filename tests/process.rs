@@ -19,6 +19,8 @@ mod reattach;
 mod secure;
 #[path = "process/stdio_logs.rs"]
 mod stdio_logs;
+#[path = "process/streams.rs"]
+mod streams;
 #[path = "process/terminal.rs"]
 mod terminal;
 #[path = "process/tls.rs"]

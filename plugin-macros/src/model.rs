@@ -79,10 +79,29 @@ pub(crate) struct Method {
     pub(crate) docs: Vec<String>,
 }
 
-/// How a method's messages flow. Streaming kinds will join unary here.
+/// How a method's messages flow.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) enum MethodKind {
     /// One request, one response.
     Unary,
+    /// One request, a stream of responses: `-> Result<Stream<T>, E>`.
+    ServerStreaming,
+    /// A stream of requests (the one argument, `Stream<T>`), one response.
+    ClientStreaming,
+    /// Streams both ways.
+    Streaming,
+}
+
+impl MethodKind {
+    /// Whether requests are a stream.
+    pub(crate) fn streams_requests(self) -> bool {
+        matches!(self, MethodKind::ClientStreaming | MethodKind::Streaming)
+    }
+
+    /// Whether responses are a stream.
+    pub(crate) fn streams_responses(self) -> bool {
+        matches!(self, MethodKind::ServerStreaming | MethodKind::Streaming)
+    }
 }
 
 /// One argument: one field of the request message.
@@ -108,8 +127,10 @@ impl Arg {
     }
 }
 
-/// A method's `Result<T, E>`.
+/// A method's `Result<T, E>` (or `Result<Stream<T>, E>`).
 pub(crate) struct Output {
+    /// `T` is `Stream<U>`: `value` is `U`, one response message each.
+    pub(crate) streaming: bool,
     /// `E`: converts from the runtime's error on the client, into a status on the server.
     pub(crate) error: Type,
     /// The response field carrying `T`, or `None` when `T` is `()`.

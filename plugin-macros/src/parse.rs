@@ -346,7 +346,10 @@ fn method(function: &TraitItemFn, errors: &mut Errors) -> Option<Method> {
     }
 
     let mut args = Vec::new();
+    let mut streamed_args = 0;
+    let mut arg_count = 0;
     for (position, input) in (1..).zip(inputs) {
+        arg_count += 1;
         let FnArg::Typed(typed) = input else {
             continue;
         };
@@ -382,13 +385,18 @@ fn method(function: &TraitItemFn, errors: &mut Errors) -> Option<Method> {
             Type::ImplTrait(bounds) => errors.ok(callback_trait(bounds)),
             _ => None,
         };
-        let mapped = match &callback {
-            Some(_) => Ok(Mapped::Field(crate::model::ProtoType {
+        let stream_item = types::stream_item(&typed.ty);
+        if stream_item.is_some() {
+            streamed_args += 1;
+        }
+        let mapped = match (&callback, stream_item) {
+            (_, Some(item)) => types::map(item),
+            (Some(_), None) => Ok(Mapped::Field(crate::model::ProtoType {
                 label: crate::model::Label::Singular,
                 element: crate::model::Element::Scalar(crate::model::Scalar::Uint32),
             })),
-            None if matches!(&*typed.ty, Type::ImplTrait(_)) => continue,
-            None => types::map(&typed.ty),
+            (None, None) if matches!(&*typed.ty, Type::ImplTrait(_)) => continue,
+            (None, None) => types::map(&typed.ty),
         };
         let ty = match errors.ok(mapped) {
             Some(Mapped::Field(ty)) => Some(ty),
@@ -412,7 +420,32 @@ fn method(function: &TraitItemFn, errors: &mut Errors) -> Option<Method> {
         }
     }
 
+    if streamed_args > 0 && arg_count > 1 {
+        errors.spanned(
+            &sig.inputs,
+            "a method that takes a `Stream<T>` takes nothing else, since each request message \
+             carries one item: put the other values in the items, or in a method of their own",
+        );
+    }
     let output = output(sig, errors);
+    let kind = match (
+        streamed_args > 0,
+        output.as_ref().is_some_and(|output| output.streaming),
+    ) {
+        (false, false) => MethodKind::Unary,
+        (false, true) => MethodKind::ServerStreaming,
+        (true, false) => MethodKind::ClientStreaming,
+        (true, true) => MethodKind::Streaming,
+    };
+    if kind != MethodKind::Unary
+        && let Some(arg) = args.iter().find(|arg| arg.callback.is_some())
+    {
+        errors.spanned(
+            &arg.ident,
+            "callback arguments are for unary methods: a streaming method cannot hold a \
+             brokered service for the length of its streams",
+        );
+    }
     let rpc = names::rpc_name(ident);
     if !names::is_proto_identifier(&rpc) {
         errors.spanned(
@@ -431,7 +464,7 @@ fn method(function: &TraitItemFn, errors: &mut Errors) -> Option<Method> {
             value: rpc,
             span: ident.span(),
         },
-        kind: MethodKind::Unary,
+        kind,
         args,
         output: output?,
         docs: crate::model::docs(&function.attrs),
@@ -492,7 +525,15 @@ fn output(sig: &syn::Signature, errors: &mut Errors) -> Option<Output> {
         errors.spanned(ty, RETURN_ADVICE);
         return None;
     };
-    let value = match errors.ok(types::map(ok))? {
+    let streamed = types::stream_item(ok);
+    let value = match errors.ok(types::map(streamed.unwrap_or(ok)))? {
+        Mapped::Unit if streamed.is_some() => {
+            errors.spanned(
+                ok,
+                "a stream of `()` carries nothing: return `Result<(), E>`",
+            );
+            return None;
+        }
         Mapped::Unit => None,
         Mapped::Field(proto) => Some(Field {
             name: "value".to_owned(),
@@ -502,6 +543,7 @@ fn output(sig: &syn::Signature, errors: &mut Errors) -> Option<Output> {
         }),
     };
     Some(Output {
+        streaming: streamed.is_some(),
         error: error.clone(),
         value,
     })

@@ -178,6 +178,9 @@ fn unsupported(name: &str) -> Option<String> {
         }
         "Box" | "Rc" | "Arc" | "Cow" => format!("pass the value itself instead of a `{name}`"),
         "Result" => "a `Result` can only be the return type of a method".to_owned(),
+        "Stream" => "a `Stream<T>` can only be a method's one argument or what its `Result` \
+                     holds"
+            .to_owned(),
         _ => return None,
     };
     Some(advice)
@@ -222,6 +225,24 @@ fn generic_error(ty: &TypePath) -> syn::Error {
 
 fn error(tokens: impl quote::ToTokens, message: impl std::fmt::Display) -> syn::Error {
     syn::Error::new_spanned(tokens, message)
+}
+
+/// `T` of a type written `Stream<T>` (with any path before `Stream`).
+pub(crate) fn stream_item(ty: &Type) -> Option<&Type> {
+    let Type::Path(path) = ty else {
+        return None;
+    };
+    let last = path.path.segments.last()?;
+    if path.qself.is_some() || last.ident != "Stream" {
+        return None;
+    }
+    match &last.arguments {
+        PathArguments::AngleBracketed(args) if args.args.len() == 1 => match args.args.first() {
+            Some(GenericArgument::Type(item)) => Some(item),
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 #[cfg(test)]

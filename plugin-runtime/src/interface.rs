@@ -218,23 +218,29 @@ impl Connection {
         Resp: prost::Message + Default + Send + Sync + 'static,
     {
         let mut grpc = self.ready().await?;
-        let codec = tonic_prost::ProstCodec::<Req, Resp>::default();
+        let codec = crate::stream::AbortableCodec::<Req, Resp>::default();
         let path = http::uri::PathAndQuery::from_static(path);
         let (failed, aborted) = requests.watch();
         let call = grpc.client_streaming(tonic::Request::new(requests), path, codec);
+        let own_error = || {
+            failed
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .take()
+                .map(|err| Error::Rpc(Status::from(err)))
+        };
+        // The host's own stream error wins over what the cancelled call reports.
         tokio::select! {
+            biased;
+            Ok(()) = aborted => Err(own_error()
+                .unwrap_or_else(|| Error::Rpc(Status::cancelled("the request stream failed")))),
             result = call => match result {
                 Ok(response) => Ok(response.into_inner()),
-                Err(status) => Err(self.failed(status).await),
+                Err(status) => match own_error() {
+                    Some(err) => Err(err),
+                    None => Err(self.failed(status).await),
+                },
             },
-            Ok(()) = aborted => {
-                let err = failed
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .take()
-                    .unwrap_or_else(|| crate::PluginError::new("the request stream failed"));
-                Err(Error::Rpc(Status::from(err)))
-            }
         }
     }
 
@@ -250,7 +256,7 @@ impl Connection {
         Resp: prost::Message + Default + Send + Sync + 'static,
     {
         let mut grpc = self.ready().await?;
-        let codec = tonic_prost::ProstCodec::<Req, Resp>::default();
+        let codec = crate::stream::AbortableCodec::<Req, Resp>::default();
         let path = http::uri::PathAndQuery::from_static(path);
         let watch = requests.watch();
         match grpc

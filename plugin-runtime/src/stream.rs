@@ -104,7 +104,16 @@ impl<T: Send + 'static> Stream<T> {
         requests: tonic::Streaming<M>,
         unwrap: fn(M) -> T,
     ) -> Self {
-        Self::new(requests.map(move |item| item.map(unwrap).map_err(PluginError::from)))
+        // A caller sends no status on its request stream: any error is the stream cut off, by
+        // a cancelled call or a lost connection.
+        Self::new(requests.map(move |item| {
+            item.map(unwrap).map_err(|status| {
+                PluginError::with_code(
+                    crate::Code::Cancelled,
+                    format!("the request stream was cut off: {}", status.message()),
+                )
+            })
+        }))
     }
 
     /// Generated clients: the response messages of a call as the method's values.
@@ -130,6 +139,7 @@ impl<T: Send + 'static> Stream<T> {
             inner: Box::pin(self.inner.map(move |item| item.map(wrap))),
             failed: Arc::default(),
             abort: None,
+            failed_once: false,
         }
     }
 }
@@ -165,6 +175,7 @@ pub struct Requests<M> {
     inner: Pin<Box<dyn tokio_stream::Stream<Item = Result<M, PluginError>> + Send>>,
     failed: Arc<Mutex<Option<PluginError>>>,
     abort: Option<tokio::sync::oneshot::Sender<()>>,
+    failed_once: bool,
 }
 
 impl<M> fmt::Debug for Requests<M> {
@@ -188,11 +199,14 @@ impl<M> Requests<M> {
 }
 
 impl<M> tokio_stream::Stream for Requests<M> {
-    type Item = M;
+    type Item = Outgoing<M>;
 
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<M>> {
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Outgoing<M>>> {
+        if self.failed_once {
+            return Poll::Ready(None);
+        }
         match self.inner.as_mut().poll_next(cx) {
-            Poll::Ready(Some(Ok(message))) => Poll::Ready(Some(message)),
+            Poll::Ready(Some(Ok(message))) => Poll::Ready(Some(Outgoing::Message(message))),
             Poll::Ready(Some(Err(err))) => {
                 *self
                     .failed
@@ -201,13 +215,75 @@ impl<M> tokio_stream::Stream for Requests<M> {
                 if let Some(abort) = self.abort.take() {
                     let _ = abort.send(());
                 }
-                // Never ends: the call is cancelled instead, so the plugin does not take a
-                // clean end of its input for the whole of it.
-                Poll::Pending
+                // The encoder refuses it, which resets the HTTP/2 stream: the plugin sees its
+                // input fail instead of a clean end.
+                self.failed_once = true;
+                Poll::Ready(Some(Outgoing::Abort))
             }
             Poll::Ready(None) => Poll::Ready(None),
             Poll::Pending => Poll::Pending,
         }
+    }
+}
+
+/// A request message, or the end of a request stream that failed.
+#[doc(hidden)]
+#[derive(Debug)]
+pub enum Outgoing<M> {
+    Message(M),
+    Abort,
+}
+
+/// prost messages, and a failed request stream as an encoding error (which makes hyper reset
+/// the call's HTTP/2 stream).
+#[derive(Debug)]
+pub(crate) struct AbortableCodec<Req, Resp>(std::marker::PhantomData<(Req, Resp)>);
+
+impl<Req, Resp> Default for AbortableCodec<Req, Resp> {
+    fn default() -> Self {
+        AbortableCodec(std::marker::PhantomData)
+    }
+}
+
+impl<Req, Resp> tonic::codec::Codec for AbortableCodec<Req, Resp>
+where
+    Req: prost::Message + Send + 'static,
+    Resp: prost::Message + Default + Send + 'static,
+{
+    type Encode = Outgoing<Req>;
+    type Decode = Resp;
+    type Encoder = AbortableEncoder<Req>;
+    type Decoder = tonic_prost::ProstDecoder<Resp>;
+
+    fn encoder(&mut self) -> Self::Encoder {
+        AbortableEncoder(tonic_prost::ProstEncoder::default())
+    }
+
+    fn decoder(&mut self) -> Self::Decoder {
+        tonic_prost::ProstDecoder::new(tonic::codec::BufferSettings::default())
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct AbortableEncoder<M>(tonic_prost::ProstEncoder<M>);
+
+impl<M: prost::Message> tonic::codec::Encoder for AbortableEncoder<M> {
+    type Item = Outgoing<M>;
+    type Error = Status;
+
+    fn encode(
+        &mut self,
+        item: Outgoing<M>,
+        buf: &mut tonic::codec::EncodeBuf<'_>,
+    ) -> Result<(), Status> {
+        match item {
+            Outgoing::Message(message) => self.0.encode(message, buf),
+            Outgoing::Abort => Err(Status::cancelled("the host's request stream failed")),
+        }
+    }
+
+    fn buffer_settings(&self) -> tonic::codec::BufferSettings {
+        self.0.buffer_settings()
     }
 }
 

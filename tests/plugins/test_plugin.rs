@@ -8,11 +8,112 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use go_plugin::{Broker, HandshakeConfig, PluginError, ServeConfig, Transport, serve};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use go_plugin::{Broker, HandshakeConfig, PluginError, ServeConfig, Stream, Transport, serve};
 use tests::{
-    AddHelper, AddHelperClient, AddHelperPlugin, Adder, HANDSHAKE, MODE, Summer, Tester,
-    TesterPlugin,
+    AddHelper, AddHelperClient, AddHelperPlugin, Adder, HANDSHAKE, MODE, Streams, StreamsPlugin,
+    Summer, Tester, TesterPlugin,
 };
+
+/// The streaming tests' implementation.
+#[derive(Default)]
+struct Streamer {
+    flooded: Arc<AtomicU64>,
+    flood_cancelled: Arc<AtomicBool>,
+    last_error: std::sync::Mutex<Option<String>>,
+}
+
+impl Streams for Streamer {
+    async fn count(
+        &self,
+        from: i64,
+        to: i64,
+        fail_at: Option<i64>,
+    ) -> Result<Stream<i64>, PluginError> {
+        let items = (from..to).map(move |n| match fail_at {
+            Some(at) if n == at => Err(PluginError::with_code(
+                go_plugin::Code::DataLoss,
+                format!("failed at {n}"),
+            )),
+            _ => Ok(n),
+        });
+        // Nothing after the error.
+        let mut failed = false;
+        let items: Vec<_> = items
+            .take_while(move |item| {
+                let keep = !failed;
+                failed |= item.is_err();
+                keep
+            })
+            .collect();
+        Ok(Stream::new(tokio_stream::iter(items)))
+    }
+
+    async fn sum_all(&self, mut numbers: Stream<i64>) -> Result<i64, PluginError> {
+        /// Records a cancelled call: the host resetting the stream drops this handler.
+        struct Cancelled<'a>(Option<&'a std::sync::Mutex<Option<String>>>);
+        impl Drop for Cancelled<'_> {
+            fn drop(&mut self) {
+                if let Some(slot) = self.0 {
+                    *slot.lock().expect("lock") = Some("Cancelled: handler dropped".to_owned());
+                }
+            }
+        }
+        let mut cancelled = Cancelled(Some(&self.last_error));
+        let mut sum = 0;
+        while let Some(number) = numbers.next().await {
+            match number {
+                Ok(number) => sum += number,
+                Err(err) => {
+                    cancelled.0 = None;
+                    *self.last_error.lock().expect("lock") =
+                        Some(format!("{:?}: {}", err.code(), err.message()));
+                    return Err(err);
+                }
+            }
+        }
+        cancelled.0 = None;
+        Ok(sum)
+    }
+
+    async fn double(&self, mut numbers: Stream<i64>) -> Result<Stream<i64>, PluginError> {
+        let (sender, doubled) = Stream::channel(1);
+        tokio::spawn(async move {
+            while let Some(number) = numbers.next().await {
+                if sender.send(number.map(|n| n * 2)).await.is_err() {
+                    break;
+                }
+            }
+        });
+        Ok(doubled)
+    }
+
+    async fn flood(&self, size: u32) -> Result<Stream<Vec<u8>>, PluginError> {
+        let (sender, chunks) = Stream::channel(4);
+        let (flooded, cancelled) = (Arc::clone(&self.flooded), Arc::clone(&self.flood_cancelled));
+        tokio::spawn(async move {
+            let chunk = vec![7u8; size as usize];
+            while sender.send(Ok(chunk.clone())).await.is_ok() {
+                flooded.fetch_add(1, Ordering::SeqCst);
+            }
+            cancelled.store(true, Ordering::SeqCst);
+        });
+        Ok(chunks)
+    }
+
+    async fn flood_state(&self) -> Result<Vec<u64>, PluginError> {
+        Ok(vec![
+            self.flooded.load(Ordering::SeqCst),
+            u64::from(self.flood_cancelled.load(Ordering::SeqCst)),
+        ])
+    }
+
+    async fn last_error(&self) -> Result<Option<String>, PluginError> {
+        Ok(self.last_error.lock().expect("lock").clone())
+    }
+}
 
 struct Plugin {
     version: u32,
@@ -153,7 +254,9 @@ async fn main() -> ExitCode {
         "survive-host" => ServeConfig::new(HANDSHAKE)
             .plugin(TesterPlugin::server(Plugin::new(1)))
             .exit_with_host(false),
-        _ => ServeConfig::new(HANDSHAKE).plugin(TesterPlugin::server(Plugin::new(1))),
+        _ => ServeConfig::new(HANDSHAKE)
+            .plugin(TesterPlugin::server(Plugin::new(1)))
+            .plugin(StreamsPlugin::server(Streamer::default())),
     };
     match serve(config).await {
         Ok(()) => ExitCode::SUCCESS,

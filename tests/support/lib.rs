@@ -8,7 +8,7 @@ pub mod terminal;
 use std::path::PathBuf;
 use std::process::Command;
 
-use go_plugin::{HandshakeConfig, PluginError, plugin_interface};
+use go_plugin::{HandshakeConfig, PluginError, Stream, plugin_interface};
 
 pub mod run;
 
@@ -52,6 +52,29 @@ pub trait Tester {
     /// `summer.sum_with(plugin's adder, a, b)`: a callback that itself takes a callback, which
     /// the plugin serves back to the host.
     async fn add_via(&self, summer: impl Summer, a: i64, b: i64) -> Result<i64, PluginError>;
+}
+
+/// Streams in each direction, for the streaming tests.
+#[plugin_interface(package = "plugintest", service = "Streams")]
+pub trait Streams {
+    /// `from..to`, one item each; an error item instead of `fail_at` when it is reached.
+    async fn count(
+        &self,
+        from: i64,
+        to: i64,
+        fail_at: Option<i64>,
+    ) -> Result<Stream<i64>, PluginError>;
+    /// The sum of the numbers sent; the error of the stream when it fails, or `Cancelled` when
+    /// the call is cancelled under it (kept for `last_error`).
+    async fn sum_all(&self, numbers: Stream<i64>) -> Result<i64, PluginError>;
+    /// Each number doubled, as it arrives.
+    async fn double(&self, numbers: Stream<i64>) -> Result<Stream<i64>, PluginError>;
+    /// `size`-byte chunks, without end, produced through a channel of 4.
+    async fn flood(&self, size: u32) -> Result<Stream<Vec<u8>>, PluginError>;
+    /// How many chunks `flood` produced, and whether it saw its stream cancelled.
+    async fn flood_state(&self) -> Result<Vec<u64>, PluginError>;
+    /// The error the last failed input stream ended with.
+    async fn last_error(&self) -> Result<Option<String>, PluginError>;
 }
 
 /// A callback whose method takes a callback.

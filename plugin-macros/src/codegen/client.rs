@@ -20,9 +20,10 @@ pub(super) fn client(interface: &Interface) -> TokenStream {
          connection.",
         interface.service_name()
     );
-    let methods = interface.methods.iter().map(|method| match method.kind {
-        MethodKind::Unary => unary(interface, method),
-    });
+    let methods = interface
+        .methods
+        .iter()
+        .map(|method| call(interface, method));
     quote! {
         #[doc = #doc]
         #[derive(::core::clone::Clone, ::core::fmt::Debug)]
@@ -43,8 +44,8 @@ pub(super) fn client(interface: &Interface) -> TokenStream {
     }
 }
 
-/// `async fn get(&self, key: String) -> Result<…> { /* one unary call */ }`.
-fn unary(interface: &Interface, method: &Method) -> TokenStream {
+/// `async fn get(&self, key: String) -> Result<…> { /* one call */ }`, of any kind.
+fn call(interface: &Interface, method: &Method) -> TokenStream {
     let krate = &interface.krate;
     let messages = &interface.items.messages;
     let request_type = &method.request;
@@ -91,6 +92,19 @@ fn unary(interface: &Interface, method: &Method) -> TokenStream {
         }
     });
     let (ok_pattern, value) = match &method.output.value {
+        Some(field) if method.kind.streams_responses() => {
+            let ident = &field.ident;
+            let item = from_wire(field, quote!(#response.#ident));
+            (
+                quote!(#response),
+                quote! {
+                    #krate::Stream::from_responses(
+                        #response,
+                        |#response: #messages::#response_type| #item,
+                    )
+                },
+            )
+        }
         Some(field) => {
             let ident = &field.ident;
             (
@@ -100,11 +114,30 @@ fn unary(interface: &Interface, method: &Method) -> TokenStream {
         }
         None => (quote!(_), quote!(())),
     };
+    let request_value = if method.kind.streams_requests() {
+        // The one argument is the stream; each item is one request message.
+        let arg = &method.args[0];
+        let ident = &arg.ident;
+        let field = &arg.field.ident;
+        let item = local("item");
+        let wire = to_wire(&arg.field, quote!(#item)).unwrap_or_else(|| quote!(#item));
+        quote! {
+            #krate::Stream::into_requests(#ident, |#item| #messages::#request_type { #field: #wire })
+        }
+    } else {
+        quote!(#messages::#request_type { #(#fields,)* })
+    };
+    let function = match method.kind {
+        MethodKind::Unary => quote!(unary),
+        MethodKind::ServerStreaming => quote!(server_streaming),
+        MethodKind::ClientStreaming => quote!(client_streaming),
+        MethodKind::Streaming => quote!(streaming),
+    };
     quote! {
         #sig {
             #(#callbacks)*
-            let #request = #messages::#request_type { #(#fields,)* };
-            match #krate::Connection::unary::<#messages::#request_type, #messages::#response_type>(
+            let #request = #request_value;
+            match #krate::Connection::#function::<#messages::#request_type, #messages::#response_type>(
                 &self.connection,
                 #request,
                 #path,

@@ -54,10 +54,15 @@ pub(crate) fn render(interface: &Interface) -> String {
     let _ = writeln!(out, "service {} {{", interface.service.value);
     for method in &interface.methods {
         comment(&mut out, "  ", &method.docs);
+        let stream = |yes: bool| if yes { "stream " } else { "" };
         let _ = writeln!(
             out,
-            "  rpc {}({}) returns ({});",
-            method.rpc.value, method.request, method.response
+            "  rpc {}({}{}) returns ({}{});",
+            method.rpc.value,
+            stream(method.kind.streams_requests()),
+            method.request,
+            stream(method.kind.streams_responses()),
+            method.response
         );
     }
     out.push_str("}\n");

@@ -5,7 +5,7 @@ use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
 use super::{from_wire, local, respan, to_wire};
-use crate::model::{Interface, Method, MethodKind};
+use crate::model::{Interface, Method};
 
 /// The server struct, its constructors, and its `Service` and `NamedService` implementations.
 pub(super) fn server(interface: &Interface) -> TokenStream {
@@ -28,9 +28,7 @@ pub(super) fn server(interface: &Interface) -> TokenStream {
     let request = local("request");
     let routes = interface.methods.iter().map(|method| {
         let path = interface.path(method);
-        let call = match method.kind {
-            MethodKind::Unary => unary(interface, method),
-        };
+        let call = call(interface, method);
         quote!(#path => #call,)
     });
 
@@ -94,8 +92,9 @@ pub(super) fn server(interface: &Interface) -> TokenStream {
     }
 }
 
-/// Decodes the request, calls the implementation, encodes its result or error.
-fn unary(interface: &Interface, method: &Method) -> TokenStream {
+/// Decodes the request (or the stream of them), calls the implementation, encodes its result
+/// (or stream of results) or error.
+fn call(interface: &Interface, method: &Method) -> TokenStream {
     let krate = &interface.krate;
     let messages = &interface.items.messages;
     let trait_name = &interface.item.ident;
@@ -131,6 +130,19 @@ fn unary(interface: &Interface, method: &Method) -> TokenStream {
         from_wire(&arg.field, quote!(#request.#field))
     });
     let (ok_pattern, response) = match &method.output.value {
+        Some(field) if method.kind.streams_responses() => {
+            let ident = &field.ident;
+            let wire = to_wire(field, quote!(#value)).unwrap_or_else(|| quote!(#value));
+            (
+                quote!(#value),
+                quote! {
+                    #krate::Stream::into_responses(
+                        #value,
+                        |#value| #messages::#response_type { #ident: #wire },
+                    )
+                },
+            )
+        }
         Some(field) => {
             let ident = &field.ident;
             let wire = to_wire(field, quote!(#value)).unwrap_or_else(|| quote!(#value));
@@ -149,9 +161,53 @@ fn unary(interface: &Interface, method: &Method) -> TokenStream {
     let status = quote_spanned! {span=>
         <#status_type as ::core::convert::From<#error_type>>::from(#error)
     };
+    let (serve, input, decode) = if method.kind.streams_requests() {
+        let arg = &method.args[0];
+        let field = &arg.field.ident;
+        let ident = &arg.ident;
+        let message = local("message");
+        let item = from_wire(&arg.field, quote!(#message.#field));
+        (
+            if method.kind.streams_responses() {
+                quote!(serve_streaming)
+            } else {
+                quote!(serve_client_streaming)
+            },
+            quote!(#request: #krate::__private::tonic::Streaming<#messages::#request_type>),
+            quote! {
+                let #ident = #krate::Stream::from_requests(
+                    #request,
+                    |#message: #messages::#request_type| #item,
+                );
+            },
+        )
+    } else {
+        (
+            if method.kind.streams_responses() {
+                quote!(serve_server_streaming)
+            } else {
+                quote!(serve_unary)
+            },
+            quote!(#request: #messages::#request_type),
+            quote!(),
+        )
+    };
+    let args: Vec<TokenStream> = if method.kind.streams_requests() {
+        method
+            .args
+            .iter()
+            .map(|arg| {
+                let ident = &arg.ident;
+                quote!(#ident)
+            })
+            .collect()
+    } else {
+        args.collect()
+    };
     quote! {{
         let #implementation = ::core::clone::Clone::clone(&self.implementation);
-        #krate::__private::serve_unary(#request, move |#request: #messages::#request_type| async move {
+        #krate::__private::#serve(#request, move |#input| async move {
+            #decode
             #(#callbacks)*
             match <T as #trait_name>::#ident(&*#implementation, #(#args),*).await {
                 ::core::result::Result::Ok(#ok_pattern) => ::core::result::Result::Ok(#response),
