@@ -36,3 +36,6 @@ mod tls;
 
 #[path = "interop/cells/broker.rs"]
 mod broker;
+
+#[path = "interop/cells/streaming.rs"]
+mod streaming;

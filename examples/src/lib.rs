@@ -1,7 +1,7 @@
 //! The interfaces shared by the example hosts and plugins, mirroring go-plugin's examples, and
 //! the greeter provider for OpenTofu ([`greeter`]).
 
-use go_plugin::{HandshakeConfig, PluginError, plugin_interface};
+use go_plugin::{HandshakeConfig, PluginError, Stream, plugin_interface};
 
 pub mod greeter;
 
@@ -39,6 +39,18 @@ pub trait Counter {
         key: String,
         value: i64,
     ) -> Result<(), PluginError>;
+}
+
+/// go-plugin's examples/streaming `proto.StreamerService`, on the wire: a file written through a
+/// client stream and read back through a server stream, in chunks that keep each message small.
+#[plugin_interface(package = "proto", service = "StreamerService")]
+pub trait Streamer {
+    /// Which file the plugin streams, and in chunks of how many bytes it reads it back.
+    async fn configure(&self, path: String, chunk_size: i64) -> Result<(), PluginError>;
+    /// The file's contents, in chunks.
+    async fn read(&self) -> Result<Stream<Vec<u8>>, PluginError>;
+    /// Replaces the file's contents with the chunks sent.
+    async fn write(&self, bytes_to_write: Stream<Vec<u8>>) -> Result<(), PluginError>;
 }
 
 /// Where the example plugins keep values: a file `kv_<key>` in the working directory, as

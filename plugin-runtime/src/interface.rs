@@ -221,7 +221,19 @@ impl Connection {
         let codec = crate::stream::AbortableCodec::<Req, Resp>::default();
         let path = http::uri::PathAndQuery::from_static(path);
         let (failed, aborted) = requests.watch();
-        let call = grpc.client_streaming(tonic::Request::new(requests), path, codec);
+        // Through the bidirectional API, so that a stream that ends well without a response
+        // message (grpc-go's handler returning nil without SendAndClose, as go-plugin's
+        // examples/streaming does) gives an empty response, not tonic's "Missing response
+        // message.".
+        let call = async move {
+            let mut responses = grpc
+                .streaming(tonic::Request::new(requests), path, codec)
+                .await?
+                .into_inner();
+            let first = responses.message().await?;
+            while responses.message().await?.is_some() {}
+            Ok::<_, Status>(first.unwrap_or_default())
+        };
         let own_error = || {
             failed
                 .lock()
@@ -235,7 +247,7 @@ impl Connection {
             Ok(()) = aborted => Err(own_error()
                 .unwrap_or_else(|| Error::Rpc(Status::cancelled("the request stream failed")))),
             result = call => match result {
-                Ok(response) => Ok(response.into_inner()),
+                Ok(response) => Ok(response),
                 Err(status) => match own_error() {
                     Some(err) => Err(err),
                     None => Err(self.failed(status).await),

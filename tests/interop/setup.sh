@@ -9,6 +9,7 @@
 # Layout, under the cargo target directory:
 #   interop-bin/go18/  grpc plugin-go-grpc plugin-go-netrpc negotiated plugin-go host plugin
 #   interop-bin/go18/bidirectional/  bidirectional plugin-go-grpc counterhost
+#   interop-bin/go18/streaming/  streaming plugin/streamer
 #   interop-bin/go14/  grpc plugin-go-grpc plugin-go-netrpc negotiated host plugin
 #   interop-bin/go14/bidirectional/  bidirectional plugin-go-grpc
 #   interop-bin/tools/ protoc-gen-go protoc-gen-go-grpc
@@ -65,6 +66,11 @@ bidirectional=(
 )
 (cd "$here/go18" && go build -o "$bin/go18/bidirectional/" "${bidirectional[@]}" \
   interop/goprogs/cmd/counterhost)
+# examples/streaming (since v1.6): its host runs ./plugin/streamer from its working directory.
+(cd "$here/go18" && go build -o "$bin/go18/streaming/" \
+  github.com/hashicorp/go-plugin/examples/streaming \
+  && go build -o "$bin/go18/streaming/plugin/streamer" \
+    github.com/hashicorp/go-plugin/examples/streaming/plugin)
 step "go build: go-plugin v1.4.10 examples and our Go peers"
 (cd "$here/go14" && go build -o "$bin/go14/" "${examples[@]}" "${ours[@]}")
 (cd "$here/go14" && go build -o "$bin/go14/bidirectional/" "${bidirectional[@]}")

@@ -12,6 +12,8 @@ tool (
 	github.com/hashicorp/go-plugin/examples/grpc/plugin-go-netrpc
 	github.com/hashicorp/go-plugin/examples/negotiated
 	github.com/hashicorp/go-plugin/examples/negotiated/plugin-go
+	github.com/hashicorp/go-plugin/examples/streaming
+	github.com/hashicorp/go-plugin/examples/streaming/plugin
 	interop/goprogs/cmd/counterhost
 	interop/goprogs/cmd/host
 	interop/goprogs/cmd/plugin
