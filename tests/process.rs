@@ -7,6 +7,8 @@ mod bad_plugins;
 mod broker;
 #[path = "process/calls.rs"]
 mod calls;
+#[path = "process/deadlines.rs"]
+mod deadlines;
 #[path = "process/hygiene.rs"]
 mod hygiene;
 #[path = "process/lifecycle.rs"]

@@ -97,6 +97,8 @@ pub struct Connection {
     /// Keeps the plugin running while the connection is held.
     _session: Option<Arc<Session>>,
     broker: Option<Broker>,
+    /// Each call's deadline, if any.
+    timeout: Option<std::time::Duration>,
 }
 
 impl Connection {
@@ -115,6 +117,7 @@ impl Connection {
             exit,
             _session: session,
             broker,
+            timeout: None,
         }
     }
 
@@ -139,6 +142,45 @@ impl Connection {
         Self::new(channel, None, None, None)
     }
 
+    /// This connection with a deadline for each call made on it: sent to the plugin as
+    /// `grpc-timeout` (its handler is cancelled when it passes) and enforced here, where the call
+    /// fails with `DeadlineExceeded`. Dropping a call's future cancels it the same way.
+    pub fn with_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// The deadline of each call, if one is set.
+    pub fn timeout(&self) -> Option<std::time::Duration> {
+        self.timeout
+    }
+
+    /// A request carrying this connection's deadline.
+    fn request<T>(&self, message: T) -> tonic::Request<T> {
+        let mut request = tonic::Request::new(message);
+        if let Some(timeout) = self.timeout {
+            request.set_timeout(timeout);
+        }
+        request
+    }
+
+    /// Runs a call within this connection's deadline.
+    async fn within<T>(
+        &self,
+        call: impl std::future::Future<Output = Result<T, Error>>,
+    ) -> Result<T, Error> {
+        match self.timeout {
+            None => call.await,
+            Some(timeout) => tokio::time::timeout(timeout, call)
+                .await
+                .unwrap_or_else(|_| {
+                    Err(Error::Rpc(Status::deadline_exceeded(format!(
+                        "the call took longer than its {timeout:?} deadline"
+                    ))))
+                }),
+        }
+    }
+
     /// The underlying tonic channel, for calling hand-written or tonic-generated services.
     pub fn channel(&self) -> Channel {
         self.channel.clone()
@@ -161,21 +203,24 @@ impl Connection {
         Req: prost::Message + Send + Sync + 'static,
         Resp: prost::Message + Default + Send + Sync + 'static,
     {
-        if let Some(exit) = self.exit()
-            && let Some(status) = exit.status()
-        {
-            return Err(Error::PluginExited { status });
-        }
-        let mut grpc = self.grpc.clone();
-        if let Err(err) = grpc.ready().await {
-            return Err(self.failed(Status::from_error(err.into())).await);
-        }
-        let codec = tonic_prost::ProstCodec::<Req, Resp>::default();
-        let path = http::uri::PathAndQuery::from_static(path);
-        match grpc.unary(tonic::Request::new(request), path, codec).await {
-            Ok(response) => Ok(response.into_inner()),
-            Err(status) => Err(self.failed(status).await),
-        }
+        self.within(async move {
+            if let Some(exit) = self.exit()
+                && let Some(status) = exit.status()
+            {
+                return Err(Error::PluginExited { status });
+            }
+            let mut grpc = self.grpc.clone();
+            if let Err(err) = grpc.ready().await {
+                return Err(self.failed(Status::from_error(err.into())).await);
+            }
+            let codec = tonic_prost::ProstCodec::<Req, Resp>::default();
+            let path = http::uri::PathAndQuery::from_static(path);
+            match grpc.unary(self.request(request), path, codec).await {
+                Ok(response) => Ok(response.into_inner()),
+                Err(status) => Err(self.failed(status).await),
+            }
+        })
+        .await
     }
 
     /// Starts a server-streaming call. Used by generated clients.
@@ -189,20 +234,23 @@ impl Connection {
         Req: prost::Message + Send + Sync + 'static,
         Resp: prost::Message + Default + Send + Sync + 'static,
     {
-        let mut grpc = self.ready().await?;
-        let codec = tonic_prost::ProstCodec::<Req, Resp>::default();
-        let path = http::uri::PathAndQuery::from_static(path);
-        match grpc
-            .server_streaming(tonic::Request::new(request), path, codec)
-            .await
-        {
-            Ok(response) => Ok(crate::stream::Responses::new(
-                response.into_inner(),
-                None,
-                self.exit.clone(),
-            )),
-            Err(status) => Err(self.failed(status).await),
-        }
+        self.within(async move {
+            let mut grpc = self.ready().await?;
+            let codec = tonic_prost::ProstCodec::<Req, Resp>::default();
+            let path = http::uri::PathAndQuery::from_static(path);
+            match grpc
+                .server_streaming(self.request(request), path, codec)
+                .await
+            {
+                Ok(response) => Ok(crate::stream::Responses::new(
+                    response.into_inner(),
+                    None,
+                    self.exit.clone(),
+                )),
+                Err(status) => Err(self.failed(status).await),
+            }
+        })
+        .await
     }
 
     /// Makes a client-streaming call; an error item of `requests` cancels it and is the
@@ -217,43 +265,46 @@ impl Connection {
         Req: prost::Message + Send + Sync + 'static,
         Resp: prost::Message + Default + Send + Sync + 'static,
     {
-        let mut grpc = self.ready().await?;
-        let codec = crate::stream::AbortableCodec::<Req, Resp>::default();
-        let path = http::uri::PathAndQuery::from_static(path);
-        let (failed, aborted) = requests.watch();
-        // Through the bidirectional API, so that a stream that ends well without a response
-        // message (grpc-go's handler returning nil without SendAndClose, as go-plugin's
-        // examples/streaming does) gives an empty response, not tonic's "Missing response
-        // message.".
-        let call = async move {
-            let mut responses = grpc
-                .streaming(tonic::Request::new(requests), path, codec)
-                .await?
-                .into_inner();
-            let first = responses.message().await?;
-            while responses.message().await?.is_some() {}
-            Ok::<_, Status>(first.unwrap_or_default())
-        };
-        let own_error = || {
-            failed
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .take()
-                .map(|err| Error::Rpc(Status::from(err)))
-        };
-        // The host's own stream error wins over what the cancelled call reports.
-        tokio::select! {
-            biased;
-            Ok(()) = aborted => Err(own_error()
-                .unwrap_or_else(|| Error::Rpc(Status::cancelled("the request stream failed")))),
-            result = call => match result {
-                Ok(response) => Ok(response),
-                Err(status) => match own_error() {
-                    Some(err) => Err(err),
-                    None => Err(self.failed(status).await),
+        self.within(async move {
+            let mut grpc = self.ready().await?;
+            let codec = crate::stream::AbortableCodec::<Req, Resp>::default();
+            let path = http::uri::PathAndQuery::from_static(path);
+            let (failed, aborted) = requests.watch();
+            // Through the bidirectional API, so that a stream that ends well without a response
+            // message (grpc-go's handler returning nil without SendAndClose, as go-plugin's
+            // examples/streaming does) gives an empty response, not tonic's "Missing response
+            // message.".
+            let call = async move {
+                let mut responses = grpc
+                    .streaming(self.request(requests), path, codec)
+                    .await?
+                    .into_inner();
+                let first = responses.message().await?;
+                while responses.message().await?.is_some() {}
+                Ok::<_, Status>(first.unwrap_or_default())
+            };
+            let own_error = || {
+                failed
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .take()
+                    .map(|err| Error::Rpc(Status::from(err)))
+            };
+            // The host's own stream error wins over what the cancelled call reports.
+            tokio::select! {
+                biased;
+                Ok(()) = aborted => Err(own_error()
+                    .unwrap_or_else(|| Error::Rpc(Status::cancelled("the request stream failed")))),
+                result = call => match result {
+                    Ok(response) => Ok(response),
+                    Err(status) => match own_error() {
+                        Some(err) => Err(err),
+                        None => Err(self.failed(status).await),
+                    },
                 },
-            },
-        }
+            }
+        })
+        .await
     }
 
     /// Starts a bidirectional call. Used by generated clients.
@@ -267,21 +318,21 @@ impl Connection {
         Req: prost::Message + Send + Sync + 'static,
         Resp: prost::Message + Default + Send + Sync + 'static,
     {
-        let mut grpc = self.ready().await?;
-        let codec = crate::stream::AbortableCodec::<Req, Resp>::default();
-        let path = http::uri::PathAndQuery::from_static(path);
-        let watch = requests.watch();
-        match grpc
-            .streaming(tonic::Request::new(requests), path, codec)
-            .await
-        {
-            Ok(response) => Ok(crate::stream::Responses::new(
-                response.into_inner(),
-                Some(watch),
-                self.exit.clone(),
-            )),
-            Err(status) => Err(self.failed(status).await),
-        }
+        self.within(async move {
+            let mut grpc = self.ready().await?;
+            let codec = crate::stream::AbortableCodec::<Req, Resp>::default();
+            let path = http::uri::PathAndQuery::from_static(path);
+            let watch = requests.watch();
+            match grpc.streaming(self.request(requests), path, codec).await {
+                Ok(response) => Ok(crate::stream::Responses::new(
+                    response.into_inner(),
+                    Some(watch),
+                    self.exit.clone(),
+                )),
+                Err(status) => Err(self.failed(status).await),
+            }
+        })
+        .await
     }
 
     /// The gRPC client, once the channel can take a call.

@@ -119,6 +119,8 @@ struct Plugin {
     version: u32,
     /// Brokered services served for the host, kept for as long as the plugin runs.
     served: std::sync::Mutex<Vec<go_plugin::BrokeredServer>>,
+    /// `hold` calls cancelled before they finished.
+    cancelled: AtomicU64,
 }
 
 impl Plugin {
@@ -126,6 +128,7 @@ impl Plugin {
         Plugin {
             version,
             served: std::sync::Mutex::new(Vec::new()),
+            cancelled: AtomicU64::new(0),
         }
     }
 }
@@ -201,6 +204,26 @@ impl Tester for Plugin {
             .map_err(|_| PluginError::internal("poisoned"))?
             .push(server);
         Ok(id)
+    }
+
+    async fn hold(&self, millis: u64) -> Result<(), PluginError> {
+        /// Counts the call as cancelled unless it finishes.
+        struct Counted<'a>(Option<&'a AtomicU64>);
+        impl Drop for Counted<'_> {
+            fn drop(&mut self) {
+                if let Some(count) = self.0 {
+                    count.fetch_add(1, Ordering::SeqCst);
+                }
+            }
+        }
+        let mut counted = Counted(Some(&self.cancelled));
+        tokio::time::sleep(std::time::Duration::from_millis(millis)).await;
+        counted.0 = None;
+        Ok(())
+    }
+
+    async fn cancelled(&self) -> Result<u64, PluginError> {
+        Ok(self.cancelled.load(Ordering::SeqCst))
     }
 
     async fn add_with(&self, helper: impl AddHelper, a: i64, b: i64) -> Result<i64, PluginError> {

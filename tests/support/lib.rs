@@ -47,6 +47,10 @@ pub trait Tester {
     async fn add_through(&self, helper: u32, a: i64, b: i64) -> Result<i64, PluginError>;
     /// Serves an `AddHelper` through the broker for as long as the plugin runs; returns its id.
     async fn serve_adder(&self) -> Result<u32, PluginError>;
+    /// Sleeps `millis`; a call cancelled under it is counted (see `cancelled`).
+    async fn hold(&self, millis: u64) -> Result<(), PluginError>;
+    /// How many `hold` calls were cancelled before they finished.
+    async fn cancelled(&self) -> Result<u64, PluginError>;
     /// `helper.sum(a, b)`: the host's callback, called from the plugin.
     async fn add_with(&self, helper: impl AddHelper, a: i64, b: i64) -> Result<i64, PluginError>;
     /// `summer.sum_with(plugin's adder, a, b)`: a callback that itself takes a callback, which

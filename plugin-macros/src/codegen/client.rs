@@ -36,6 +36,18 @@ pub(super) fn client(interface: &Interface) -> TokenStream {
             #vis fn new(connection: #krate::Connection) -> Self {
                 #client { connection }
             }
+
+            /// This client with a deadline for each call, sent to the plugin as
+            /// `grpc-timeout`: a call still running when it passes fails with
+            /// `DeadlineExceeded`, and the plugin's handler is cancelled.
+            #vis fn with_timeout(&self, timeout: ::core::time::Duration) -> Self {
+                #client {
+                    connection: #krate::Connection::with_timeout(
+                        ::core::clone::Clone::clone(&self.connection),
+                        timeout,
+                    ),
+                }
+            }
         }
 
         impl #trait_name for #client {
