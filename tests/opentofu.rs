@@ -18,6 +18,5 @@ mod go_provider;
 mod protocol;
 
 // Waits for #[plugin_interface]'s whole-message methods, which the provider's trait needs.
-#[cfg(feature = "greeter-provider")]
 #[path = "opentofu/greeter.rs"]
 mod greeter;

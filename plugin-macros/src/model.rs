@@ -71,12 +71,41 @@ pub(crate) struct Method {
     pub(crate) args: Vec<Arg>,
     /// What the method returns.
     pub(crate) output: Output,
+    /// `#[rpc(whole)]`: the one argument is the request message and the result the response
+    /// message, as the user declared them (no generated messages).
+    pub(crate) whole: bool,
     /// The request message, for example `GetRequest`.
     pub(crate) request: Ident,
     /// The response message, for example `GetResponse`.
     pub(crate) response: Ident,
     /// The method's doc comment lines.
     pub(crate) docs: Vec<String>,
+}
+
+impl Method {
+    /// The Rust types of the request and response messages: the user's for `#[rpc(whole)]`,
+    /// else the generated ones in `messages`.
+    pub(crate) fn message_types(&self, messages: &Ident) -> (TokenStream, TokenStream) {
+        let whole = |field: Option<&Field>| {
+            field
+                .and_then(|field| field.ty.message())
+                .map(|path| quote!(#path))
+        };
+        match (
+            self.whole
+                .then(|| whole(self.args.first().map(|arg| &arg.field)))
+                .flatten(),
+            self.whole
+                .then(|| whole(self.output.value.as_ref()))
+                .flatten(),
+        ) {
+            (Some(request), Some(response)) => (request, response),
+            _ => {
+                let (request, response) = (&self.request, &self.response);
+                (quote!(#messages::#request), quote!(#messages::#response))
+            }
+        }
+    }
 }
 
 /// How a method's messages flow.

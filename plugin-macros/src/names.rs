@@ -60,6 +60,17 @@ pub(crate) fn is_proto_package(name: &str) -> bool {
     name.split('.').all(is_proto_identifier)
 }
 
+/// The identifier of a generated struct field named `name`: raw when `name` is a keyword.
+pub(crate) fn field_ident(name: &str, span: proc_macro2::Span) -> Ident {
+    match syn::parse_str::<Ident>(name) {
+        Ok(mut ident) => {
+            ident.set_span(span);
+            ident
+        }
+        Err(_) => Ident::new_raw(name, span),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -353,12 +353,7 @@ fn method(function: &TraitItemFn, errors: &mut Errors) -> Option<Method> {
         let FnArg::Typed(typed) = input else {
             continue;
         };
-        if let Some(attr) = typed.attrs.first() {
-            errors.spanned(
-                attr,
-                "attributes on plugin interface arguments are not supported",
-            );
-        }
+        let field_attr = field_attribute(&typed.attrs, errors);
         let name = match &*typed.pat {
             Pat::Ident(pat)
                 if pat.by_ref.is_none() && pat.mutability.is_none() && pat.subpat.is_none() =>
@@ -407,11 +402,15 @@ fn method(function: &TraitItemFn, errors: &mut Errors) -> Option<Method> {
             None => None,
         };
         if let (Some(ident), Some(proto)) = (name, ty) {
+            let field_name = field_attr
+                .name
+                .clone()
+                .unwrap_or_else(|| names::plain(&ident));
             args.push(Arg {
                 field: Field {
-                    name: names::plain(&ident),
-                    ident: ident.clone(),
-                    tag: position,
+                    ident: names::field_ident(&field_name, ident.span()),
+                    name: field_name,
+                    tag: field_attr.tag.unwrap_or(position),
                     ty: proto,
                 },
                 ident,
@@ -446,7 +445,37 @@ fn method(function: &TraitItemFn, errors: &mut Errors) -> Option<Method> {
              brokered service for the length of its streams",
         );
     }
-    let rpc = names::rpc_name(ident);
+    let mut tags = std::collections::HashMap::new();
+    for arg in &args {
+        if let Some(first) = tags.insert(arg.field.tag, &arg.ident) {
+            errors.spanned(
+                &arg.ident,
+                format!(
+                    "arguments `{first}` and `{}` both have field number {}: give each its own \
+                     `#[field(tag = …)]`",
+                    arg.ident, arg.field.tag
+                ),
+            );
+        }
+        if arg.field.tag == 0
+            || arg.field.tag > 536_870_911
+            || (19_000..20_000).contains(&arg.field.tag)
+        {
+            errors.spanned(
+                &arg.ident,
+                format!(
+                    "field number {} is not allowed in protobuf: use 1 to 536870911, outside \
+                     19000 to 19999",
+                    arg.field.tag
+                ),
+            );
+        }
+    }
+    let rpc_attr = rpc_attribute(&function.attrs, errors);
+    let rpc = rpc_attr
+        .name
+        .as_ref()
+        .map_or_else(|| names::rpc_name(ident), |name| name.value.clone());
     if !names::is_proto_identifier(&rpc) {
         errors.spanned(
             ident,
@@ -454,21 +483,142 @@ fn method(function: &TraitItemFn, errors: &mut Errors) -> Option<Method> {
         );
         return None;
     }
+    let output = output?;
     let message = |suffix: &str| Ident::new(&format!("{rpc}{suffix}"), Span::call_site());
+    let (mut request, mut response) = (message("Request"), message("Response"));
+    if rpc_attr.whole {
+        // The one argument is the request message, the result the response message.
+        let arg_message = match args.as_slice() {
+            [arg]
+                if arg.callback.is_none()
+                    && arg.field.ty.label == crate::model::Label::Singular
+                    && kind == MethodKind::Unary =>
+            {
+                arg.field.ty.message().cloned()
+            }
+            _ => None,
+        };
+        let result_message = output
+            .value
+            .as_ref()
+            .filter(|value| value.ty.label == crate::model::Label::Singular)
+            .and_then(|value| value.ty.message().cloned());
+        match (arg_message, result_message) {
+            (Some(arg), Some(result)) => {
+                request = Ident::new(&crate::model::last_segment(&arg), Span::call_site());
+                response = Ident::new(&crate::model::last_segment(&result), Span::call_site());
+            }
+            _ => {
+                errors.spanned(
+                    ident,
+                    "`#[rpc(whole)]` methods take one message struct (deriving `prost::Message`) \
+                     as the whole request and return one as the whole response: \
+                     `async fn m(&self, request: MRequest) -> Result<MResponse, E>`",
+                );
+                return None;
+            }
+        }
+    }
+    let mut sig = sig.clone();
+    for input in &mut sig.inputs {
+        if let FnArg::Typed(typed) = input {
+            typed.attrs.retain(|attr| !attr.path().is_ident("field"));
+        }
+    }
     Some(Method {
         ident: ident.clone(),
-        sig: sig.clone(),
-        request: message("Request"),
-        response: message("Response"),
+        sig,
+        request,
+        response,
         rpc: Named {
             value: rpc,
-            span: ident.span(),
+            span: rpc_attr.name.map_or(ident.span(), |name| name.span),
         },
         kind,
         args,
-        output: output?,
+        output,
+        whole: rpc_attr.whole,
         docs: crate::model::docs(&function.attrs),
     })
+}
+
+/// What `#[rpc(…)]` on a method says.
+#[derive(Default)]
+struct RpcAttribute {
+    name: Option<Named>,
+    whole: bool,
+}
+
+/// `#[rpc(name = "GetThing", whole)]`: the gRPC method name, and whether the one argument and
+/// the result are whole messages.
+fn rpc_attribute(attrs: &[syn::Attribute], errors: &mut Errors) -> RpcAttribute {
+    let mut found = RpcAttribute::default();
+    for attr in attrs.iter().filter(|attr| attr.path().is_ident("rpc")) {
+        let parsed = attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("whole") {
+                found.whole = true;
+                Ok(())
+            } else if meta.path.is_ident("name") {
+                let value: LitStr = meta.value()?.parse()?;
+                if !names::is_proto_identifier(&value.value()) {
+                    return Err(meta.error("the gRPC method name must be a protobuf identifier"));
+                }
+                found.name = Some(Named {
+                    value: value.value(),
+                    span: value.span(),
+                });
+                Ok(())
+            } else {
+                Err(meta.error("#[rpc] takes `name = \"…\"` and `whole`"))
+            }
+        });
+        if let Err(err) = parsed {
+            errors.push(err);
+        }
+    }
+    found
+}
+
+/// What `#[field(…)]` on an argument says.
+#[derive(Default)]
+struct FieldAttribute {
+    tag: Option<u32>,
+    name: Option<String>,
+}
+
+/// `#[field(tag = 3, name = "value")]`: the argument's field number and name in the request.
+fn field_attribute(attrs: &[syn::Attribute], errors: &mut Errors) -> FieldAttribute {
+    let mut found = FieldAttribute::default();
+    for attr in attrs {
+        if !attr.path().is_ident("field") {
+            errors.spanned(
+                attr,
+                "the only attribute plugin interface arguments take is \
+                 `#[field(tag = N, name = \"…\")]`",
+            );
+            continue;
+        }
+        let parsed = attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("tag") {
+                let value: syn::LitInt = meta.value()?.parse()?;
+                found.tag = Some(value.base10_parse()?);
+                Ok(())
+            } else if meta.path.is_ident("name") {
+                let value: LitStr = meta.value()?.parse()?;
+                if !names::is_proto_identifier(&value.value()) {
+                    return Err(meta.error("the field name must be a protobuf identifier"));
+                }
+                found.name = Some(value.value());
+                Ok(())
+            } else {
+                Err(meta.error("#[field] takes `tag = N` and `name = \"…\"`"))
+            }
+        });
+        if let Err(err) = parsed {
+            errors.push(err);
+        }
+    }
+    found
 }
 
 /// The interface of a callback argument, `impl OtherInterface` (`Send`, `Sync` and `'static` may

@@ -103,19 +103,11 @@ impl Provider {
     }
 
     /// Our provider, `terraform-provider-greeter` (protocol 6), built once per test process.
-    #[cfg(feature = "greeter-provider")]
     pub(crate) fn greeter() -> Provider {
         static BINARY: OnceLock<PathBuf> = OnceLock::new();
         let binary = BINARY.get_or_init(|| {
             let status = Command::new(env!("CARGO"))
-                .args([
-                    "build",
-                    "-q",
-                    "-p",
-                    "examples",
-                    "--features",
-                    "greeter-provider",
-                ])
+                .args(["build", "-q", "-p", "examples"])
                 .args(["--bin", "terraform-provider-greeter"])
                 .status()
                 .expect("run cargo build");

@@ -7,8 +7,8 @@
 
 use std::process::ExitCode;
 
-use examples::greeter::HANDSHAKE;
 use examples::greeter::service::{Greeter, ProviderPlugin};
+use examples::greeter::{ADDRESS, HANDSHAKE};
 use go_plugin::{ServeConfig, serve};
 
 /// What the command line asks for.
@@ -45,15 +45,18 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let mut config = ServeConfig::new(HANDSHAKE).plugin(ProviderPlugin::server(Greeter));
     if mode == Mode::Debug {
-        // The runtime's debug mode (serve with no host, print TF_REATTACH_PROVIDERS) is not in
-        // this build of go-plugin yet; say so instead of pretending.
-        eprintln!(
-            "terraform-provider-greeter: -debug needs the go-plugin runtime's debug mode, which this build lacks"
-        );
-        return ExitCode::FAILURE;
+        // As providers built with HashiCorp's frameworks do: serve with no host, and print the
+        // value of TF_REATTACH_PROVIDERS that points tofu at this process.
+        config = config.on_debug_ready(|reattach| {
+            println!(
+                "Provider started. To attach OpenTofu or Terraform, set:\n\n\
+                 \tTF_REATTACH_PROVIDERS='{{\"{ADDRESS}\":{}}}'\n",
+                reattach.to_json()
+            );
+        });
     }
-    let config = ServeConfig::new(HANDSHAKE).plugin(ProviderPlugin::server(Greeter));
     match serve(config).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

@@ -5,14 +5,13 @@
 //! - [`tfplugin6`]: the protocol's messages, declared from its field numbers and types.
 //! - [`value`]: go-cty's msgpack and JSON encodings of object values, with null and unknown.
 //! - [`provider`]: the provider's behaviour, request in, response out.
-//! - `service` (feature `greeter-provider`): the `#[plugin_interface]` trait for
-//!   `tfplugin6.Provider` and its implementation; the binary `terraform-provider-greeter` serves
-//!   it. It needs the macro's whole-message methods (`#[rpc(whole)]`).
+//! - [`service`]: the `#[plugin_interface]` trait for `tfplugin6.Provider` (whole-message
+//!   methods, `#[rpc(whole)]`) and its implementation; the binary `terraform-provider-greeter`
+//!   serves it.
 
 use go_plugin::HandshakeConfig;
 
 pub mod provider;
-#[cfg(feature = "greeter-provider")]
 pub mod service;
 pub mod tfplugin6;
 pub mod value;

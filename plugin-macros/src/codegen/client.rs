@@ -94,14 +94,13 @@ fn call(interface: &Interface, method: &Method) -> TokenStream {
     // The argument and the field share the user's identifier: `GetRequest { key }`.
     let fields = method.args.iter().map(|arg| {
         let field = &arg.field.ident;
+        let ident = &arg.ident;
         if arg.callback.is_some() {
             let served = callback_local(arg);
             return quote!(#field: #served.id());
         }
-        match to_wire(&arg.field, quote!(#field)) {
-            Some(value) => quote!(#field: #value),
-            None => quote!(#field),
-        }
+        let value = to_wire(&arg.field, quote!(#ident)).unwrap_or_else(|| quote!(#ident));
+        quote!(#field: #value)
     });
     let (ok_pattern, value) = match &method.output.value {
         Some(field) if method.kind.streams_responses() => {
@@ -126,7 +125,16 @@ fn call(interface: &Interface, method: &Method) -> TokenStream {
         }
         None => (quote!(_), quote!(())),
     };
-    let request_value = if method.kind.streams_requests() {
+    let (request_path, response_path) = method.message_types(messages);
+    let (ok_pattern, value) = if method.whole {
+        (quote!(#response), quote!(#response))
+    } else {
+        (ok_pattern, value)
+    };
+    let request_value = if method.whole {
+        let ident = &method.args[0].ident;
+        quote!(#ident)
+    } else if method.kind.streams_requests() {
         // The one argument is the stream; each item is one request message.
         let arg = &method.args[0];
         let ident = &arg.ident;
@@ -149,7 +157,7 @@ fn call(interface: &Interface, method: &Method) -> TokenStream {
         #sig {
             #(#callbacks)*
             let #request = #request_value;
-            match #krate::Connection::#function::<#messages::#request_type, #messages::#response_type>(
+            match #krate::Connection::#function::<#request_path, #response_path>(
                 &self.connection,
                 #request,
                 #path,

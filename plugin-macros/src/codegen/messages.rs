@@ -16,35 +16,39 @@ pub(super) fn module(interface: &Interface) -> TokenStream {
     let krate = rebase(&interface.krate);
     let prost_path = format!("{}::__private::prost", path_text(&krate));
 
-    let structs = interface.methods.iter().map(|method| {
-        let request = message(
-            &krate,
-            &method.request,
-            &format!(
-                " The request of [`{trait_name}::{}`](super::{trait_name}::{0}).",
-                method.ident
-            ),
-            method
-                .args
-                .iter()
-                .map(|arg| (&arg.field, format!(" The argument `{}`.", arg.field.name))),
-            &inner_vis,
-            &prost_path,
-        );
-        let response = message(
-            &krate,
-            &method.response,
-            &response_doc(trait_name, method),
-            method
-                .output
-                .value
-                .iter()
-                .map(|value| (value, " The method's result.".to_owned())),
-            &inner_vis,
-            &prost_path,
-        );
-        quote!(#request #response)
-    });
+    let structs = interface
+        .methods
+        .iter()
+        .filter(|method| !method.whole)
+        .map(|method| {
+            let request = message(
+                &krate,
+                &method.request,
+                &format!(
+                    " The request of [`{trait_name}::{}`](super::{trait_name}::{0}).",
+                    method.ident
+                ),
+                method
+                    .args
+                    .iter()
+                    .map(|arg| (&arg.field, format!(" The argument `{}`.", arg.field.name))),
+                &inner_vis,
+                &prost_path,
+            );
+            let response = message(
+                &krate,
+                &method.response,
+                &response_doc(trait_name, method),
+                method
+                    .output
+                    .value
+                    .iter()
+                    .map(|value| (value, " The method's result.".to_owned())),
+                &inner_vis,
+                &prost_path,
+            );
+            quote!(#request #response)
+        });
 
     let uses_outer_names = needs_glob_import(&interface.krate)
         || interface.methods.iter().any(|method| {

@@ -33,6 +33,8 @@ pub(crate) fn expand(interface: &Interface) -> TokenStream {
 /// user sees those and not a cascade about missing generated items.
 pub(crate) fn fallback(item: &ItemTrait, error: &syn::Error) -> TokenStream {
     let errors = error.to_compile_error();
+    let mut item = item.clone();
+    strip_inert_attributes(&mut item);
     quote! {
         #[allow(async_fn_in_trait)]
         #item
@@ -55,6 +57,7 @@ fn trait_def(interface: &Interface) -> ItemTrait {
     item.supertraits
         .push(syn::parse_quote!(::core::marker::Sync));
     item.supertraits.push(syn::parse_quote!('static));
+    strip_inert_attributes(&mut item);
     for trait_item in &mut item.items {
         let TraitItem::Fn(function) = trait_item else {
             continue;
@@ -70,6 +73,23 @@ fn trait_def(interface: &Interface) -> ItemTrait {
         };
     }
     item
+}
+
+/// Removes `#[rpc(…)]` from methods and `#[field(…)]` from arguments: they are this macro's,
+/// and mean nothing to rustc.
+fn strip_inert_attributes(item: &mut ItemTrait) {
+    for trait_item in &mut item.items {
+        let TraitItem::Fn(function) = trait_item else {
+            continue;
+        };
+        function.attrs.retain(|attr| !attr.path().is_ident("rpc"));
+        for input in &mut function.sig.inputs {
+            if let syn::FnArg::Typed(typed) = input {
+                // `#[field]` is ours; anything else was reported as unsupported.
+                typed.attrs.clear();
+            }
+        }
+    }
 }
 
 /// The visibility of items inside the generated messages module that makes them as visible as

@@ -16,7 +16,7 @@ pub(crate) fn render(interface: &Interface) -> String {
     let _ = writeln!(out, "syntax = \"proto3\";\n");
     let _ = writeln!(out, "package {};", interface.package.value);
 
-    for method in &interface.methods {
+    for method in interface.methods.iter().filter(|method| !method.whole) {
         let args: Vec<&Field> = method.args.iter().map(|arg| &arg.field).collect();
         message(&mut out, &method.request.to_string(), &args);
         for arg in method.args.iter().filter(|arg| arg.callback.is_some()) {
@@ -75,6 +75,8 @@ fn message(out: &mut String, name: &str, fields: &[&Field]) {
         return;
     }
     let _ = writeln!(out, "\nmessage {name} {{");
+    let mut fields = fields.to_vec();
+    fields.sort_by_key(|field| field.tag);
     for field in fields {
         // Message fields have presence already; proto3 `optional` is for scalars.
         let label = match (field.ty.label, &field.ty.element) {

@@ -192,7 +192,19 @@ fn call(interface: &Interface, method: &Method) -> TokenStream {
             quote!(),
         )
     };
-    let args: Vec<TokenStream> = if method.kind.streams_requests() {
+    let (request_path, _) = method.message_types(messages);
+    let (input, ok_pattern, response) = if method.whole {
+        (
+            quote!(#request: #request_path),
+            quote!(#value),
+            quote!(#value),
+        )
+    } else {
+        (input, ok_pattern, response)
+    };
+    let args: Vec<TokenStream> = if method.whole {
+        vec![quote!(#request)]
+    } else if method.kind.streams_requests() {
         method
             .args
             .iter()
