@@ -14,6 +14,42 @@ use tokio_stream::wrappers::UnixListenerStream;
 use tonic::service::RoutesBuilder;
 use tonic::transport::{Endpoint, Server};
 
+/// Maps with each kind of key and value.
+#[plugin_interface(package = "maps", service = "Maps")]
+pub trait Maps {
+    async fn labels(&self, v: HashMap<String, i64>) -> Result<HashMap<String, i64>, PluginError>;
+    async fn by_id(
+        &self,
+        v: std::collections::BTreeMap<u32, Point>,
+    ) -> Result<std::collections::BTreeMap<u32, Point>, PluginError>;
+    async fn flags(&self, v: HashMap<i64, bool>) -> Result<HashMap<i64, bool>, PluginError>;
+    async fn blobs(&self, v: HashMap<bool, Vec<u8>>)
+    -> Result<HashMap<bool, Vec<u8>>, PluginError>;
+}
+
+struct MapEcho;
+
+impl Maps for MapEcho {
+    async fn labels(&self, v: HashMap<String, i64>) -> Result<HashMap<String, i64>, PluginError> {
+        Ok(v)
+    }
+    async fn by_id(
+        &self,
+        v: std::collections::BTreeMap<u32, Point>,
+    ) -> Result<std::collections::BTreeMap<u32, Point>, PluginError> {
+        Ok(v)
+    }
+    async fn flags(&self, v: HashMap<i64, bool>) -> Result<HashMap<i64, bool>, PluginError> {
+        Ok(v)
+    }
+    async fn blobs(
+        &self,
+        v: HashMap<bool, Vec<u8>>,
+    ) -> Result<HashMap<bool, Vec<u8>>, PluginError> {
+        Ok(v)
+    }
+}
+
 /// go-plugin's `examples/grpc` interface.
 #[plugin_interface(package = "proto", service = "KV")]
 pub trait Kv {
@@ -586,4 +622,34 @@ fn echo_proto_compiles_with_the_rust_defined_message_added() {
         .find(|(path, ..)| path == "/echo.Echo/Nothing")
         .expect("Nothing");
     assert!(nothing.1.is_empty() && nothing.2.is_empty());
+}
+
+#[tokio::test]
+async fn maps_round_trip() {
+    let served = serve(&[MapsPlugin::server(MapEcho)]).await;
+    let maps = MapsClient::new(served.connection.clone());
+    let labels: HashMap<String, i64> = [("a".to_owned(), 1), ("".to_owned(), -5)].into();
+    assert_eq!(maps.labels(labels.clone()).await.expect("labels"), labels);
+    assert!(maps.labels(HashMap::new()).await.expect("empty").is_empty());
+    let points: std::collections::BTreeMap<u32, Point> =
+        [(7, Point { x: 1, y: 2 }), (0, Point::default())].into();
+    assert_eq!(maps.by_id(points.clone()).await.expect("by_id"), points);
+    let flags: HashMap<i64, bool> = [(i64::MIN, true), (3, false)].into();
+    assert_eq!(maps.flags(flags.clone()).await.expect("flags"), flags);
+    let blobs: HashMap<bool, Vec<u8>> = [(true, vec![0, 255]), (false, vec![])].into();
+    assert_eq!(maps.blobs(blobs.clone()).await.expect("blobs"), blobs);
+}
+
+#[test]
+fn maps_proto_compiles_with_map_fields() {
+    for field in [
+        "map<string, int64> v = 1;",
+        "map<uint32, Point> v = 1;",
+        "map<int64, bool> v = 1;",
+        "map<bool, bytes> v = 1;",
+    ] {
+        assert!(MAPS_PROTO.contains(field), "{field}\n{MAPS_PROTO}");
+    }
+    let text = format!("{MAPS_PROTO}\nmessage Point {{ int32 x = 1; int32 y = 2; }}\n");
+    compile("maps.proto", &text);
 }

@@ -194,6 +194,8 @@ pub(crate) enum Label {
     Optional,
     /// `Vec<T>`.
     Repeated,
+    /// `HashMap<K, T>` (or `BTreeMap`): a protobuf `map<K, T>`, `T` being the element.
+    Map { key: Scalar, btree: bool },
 }
 
 /// What a field holds.
@@ -205,7 +207,7 @@ pub(crate) enum Element {
 }
 
 /// The protobuf scalar types a Rust type maps to.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Scalar {
     String,
     Bytes,

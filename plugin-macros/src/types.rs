@@ -16,7 +16,8 @@ pub(crate) enum Mapped {
 }
 
 const SUPPORTED: &str = "supported types are String, Vec<u8>, bool, i32, i64, u32, u64, f32, \
-                         f64, Option<T>, Vec<T>, and structs deriving `prost::Message`";
+                         f64, Option<T>, Vec<T>, HashMap<K, V> and BTreeMap<K, V>, and structs \
+                         deriving `prost::Message`";
 
 /// Maps `ty` to its protobuf form, or explains why it has none.
 pub(crate) fn map(ty: &Type) -> syn::Result<Mapped> {
@@ -80,6 +81,9 @@ fn map_path(ty: &TypePath) -> syn::Result<Mapped> {
     if let Some(advice) = unsupported(&name) {
         return Err(error(ty, advice));
     }
+    if matches!(name.as_str(), "HashMap" | "BTreeMap") {
+        return map_type(ty, &last.arguments, name == "BTreeMap");
+    }
     let scalar = |scalar| Ok(field(Label::Singular, Element::Scalar(scalar)));
     match (name.as_str(), generic) {
         ("Vec", Some(inner)) => vec(ty, inner),
@@ -98,6 +102,51 @@ fn map_path(ty: &TypePath) -> syn::Result<Mapped> {
             format!("`Self` has no protobuf form; {SUPPORTED}"),
         )),
         _ => Ok(field(Label::Singular, Element::Message(ty.path.clone()))),
+    }
+}
+
+/// `HashMap<K, V>` / `BTreeMap<K, V>`: a string, bool or integer key, and a singular value.
+fn map_type(ty: &TypePath, arguments: &PathArguments, btree: bool) -> syn::Result<Mapped> {
+    let types: Vec<&Type> = match arguments {
+        PathArguments::AngleBracketed(args) => args
+            .args
+            .iter()
+            .filter_map(|arg| match arg {
+                GenericArgument::Type(ty) => Some(ty),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    let [key, value] = types.as_slice() else {
+        return Err(error(
+            ty,
+            "a map takes a key type and a value type: `HashMap<K, V>`",
+        ));
+    };
+    let key = match map(key)? {
+        Mapped::Field(ProtoType {
+            label: Label::Singular,
+            element: Element::Scalar(scalar),
+        }) if !matches!(scalar, Scalar::Bytes | Scalar::Float | Scalar::Double) => scalar,
+        _ => {
+            return Err(error(
+                key,
+                "protobuf map keys are strings, bools or integers: use `String`, `bool`, `i32`, \
+                 `i64`, `u32` or `u64`",
+            ));
+        }
+    };
+    match map(value)? {
+        Mapped::Field(ProtoType {
+            label: Label::Singular,
+            element,
+        }) => Ok(field(Label::Map { key, btree }, element)),
+        _ => Err(error(
+            value,
+            "a map value is one value: no `Option`, `Vec` or nested map (wrap it in a struct \
+             deriving `prost::Message`)",
+        )),
     }
 }
 
@@ -120,12 +169,12 @@ fn vec(ty: &TypePath, inner: &Type) -> syn::Result<Mapped> {
              deriving `prost::Message` with an `Option` field",
         )),
         Mapped::Field(ProtoType {
-            label: Label::Repeated,
+            label: Label::Repeated | Label::Map { .. },
             ..
         }) => Err(error(
             ty,
-            "nested lists have no protobuf form: use a `Vec` of a struct deriving \
-             `prost::Message` that holds the inner `Vec`",
+            "lists of lists or maps have no protobuf form: use a `Vec` of a struct deriving \
+             `prost::Message` that holds the inner one",
         )),
         Mapped::Unit => Err(error(ty, "a list of `()` carries nothing: remove it")),
     }
@@ -147,11 +196,12 @@ fn option(ty: &TypePath, inner: &Type) -> syn::Result<Mapped> {
              `Option<T>`",
         )),
         Mapped::Field(ProtoType {
-            label: Label::Repeated,
+            label: Label::Repeated | Label::Map { .. },
             ..
         }) => Err(error(
             ty,
-            "repeated fields have no presence in protobuf: use `Vec<T>`, where empty means none",
+            "lists and maps have no presence in protobuf: use the `Vec` or map itself, where \
+             empty means none",
         )),
         Mapped::Unit => Err(error(ty, "`Option<()>` carries nothing: use `bool`")),
     }
@@ -169,10 +219,7 @@ fn unsupported(name: &str) -> Option<String> {
         }
         "char" => "protobuf has no `char`: use `String` or `u32`".to_owned(),
         "str" => "use `String`".to_owned(),
-        "HashMap" | "BTreeMap" | "IndexMap" => format!(
-            "maps are not supported yet: use a `Vec` of a struct deriving `prost::Message` \
-             with key and value fields instead of `{name}`"
-        ),
+        "IndexMap" => "use `HashMap<K, V>` or `BTreeMap<K, V>`".to_owned(),
         "HashSet" | "BTreeSet" | "IndexSet" | "VecDeque" | "LinkedList" => {
             format!("use `Vec<T>` instead of `{name}`")
         }

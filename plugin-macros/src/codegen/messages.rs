@@ -98,7 +98,8 @@ pub(super) fn module(interface: &Interface) -> TokenStream {
 
 /// A field prost declares `message, optional`.
 fn is_optional_message(field: &Field) -> bool {
-    matches!(field.ty.element, Element::Message(_)) && field.ty.label != Label::Repeated
+    matches!(field.ty.element, Element::Message(_))
+        && matches!(field.ty.label, Label::Singular | Label::Optional)
 }
 
 fn response_doc(trait_name: &Ident, method: &Method) -> String {
@@ -146,6 +147,19 @@ fn message<'a>(
 
 /// `#[prost(string, tag = "1")]`, `#[prost(message, optional, tag = "2")]`, ….
 fn prost_attribute(field: &Field) -> TokenStream {
+    let tag = field.tag.to_string();
+    if let Label::Map { key, btree } = field.ty.label {
+        let value = match &field.ty.element {
+            Element::Scalar(scalar) => scalar.proto_name(),
+            Element::Message(_) => "message",
+        };
+        let types = format!("{}, {value}", key.proto_name());
+        return if btree {
+            quote!(#[prost(btree_map = #types, tag = #tag)])
+        } else {
+            quote!(#[prost(map = #types, tag = #tag)])
+        };
+    }
     let kind = match &field.ty.element {
         Element::Scalar(Scalar::Bytes) => quote!(bytes = "vec"),
         Element::Scalar(scalar) => {
@@ -158,8 +172,8 @@ fn prost_attribute(field: &Field) -> TokenStream {
         (Label::Singular, Element::Scalar(_)) => None,
         (Label::Singular | Label::Optional, _) => Some(quote!(optional)),
         (Label::Repeated, _) => Some(quote!(repeated)),
+        (Label::Map { .. }, _) => None,
     };
-    let tag = field.tag.to_string();
     let parts = [Some(kind), label, Some(quote!(tag = #tag))];
     let parts = parts.iter().flatten();
     quote!(#[prost(#(#parts),*)])

@@ -159,6 +159,14 @@ fn field_type(field: &Field) -> TokenStream {
         (Label::Singular, Element::Scalar(_)) => element,
         (Label::Singular | Label::Optional, _) => quote!(::core::option::Option<#element>),
         (Label::Repeated, _) => quote!(::std::vec::Vec<#element>),
+        (Label::Map { key, btree }, _) => {
+            let key = key.rust_type();
+            if btree {
+                quote!(::std::collections::BTreeMap<#key, #element>)
+            } else {
+                quote!(::std::collections::HashMap<#key, #element>)
+            }
+        }
     }
 }
 

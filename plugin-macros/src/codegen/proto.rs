@@ -83,10 +83,15 @@ fn message(out: &mut String, name: &str, fields: &[&Field]) {
             (Label::Singular, _) | (Label::Optional, Element::Message(_)) => "",
             (Label::Optional, Element::Scalar(_)) => "optional ",
             (Label::Repeated, _) => "repeated ",
+            (Label::Map { .. }, _) => "",
         };
-        let ty = match &field.ty.element {
+        let element = match &field.ty.element {
             Element::Scalar(scalar) => scalar.proto_name().to_owned(),
             Element::Message(path) => last_segment(path),
+        };
+        let ty = match field.ty.label {
+            Label::Map { key, .. } => format!("map<{}, {element}>", key.proto_name()),
+            _ => element,
         };
         let _ = writeln!(out, "  {label}{ty} {} = {};", field.name, field.tag);
     }
