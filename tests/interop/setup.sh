@@ -12,7 +12,7 @@
 #   interop-bin/go18/streaming/  streaming plugin/streamer
 #   interop-bin/go14/  grpc plugin-go-grpc plugin-go-netrpc negotiated host plugin
 #   interop-bin/go14/bidirectional/  bidirectional plugin-go-grpc
-#   interop-bin/tools/ protoc-gen-go protoc-gen-go-grpc
+#   interop-bin/tools/ protoc-gen-go protoc-gen-go-grpc grpcurl
 #   interop-venv/      python with requirements.txt installed
 #   interop-gen/python/ grpc_controller_pb2*.py grpc_stdio_pb2*.py grpc_broker_pb2*.py kv_pb2*.py
 set -euo pipefail
@@ -74,6 +74,8 @@ bidirectional=(
 step "go build: go-plugin v1.4.10 examples and our Go peers"
 (cd "$here/go14" && go build -o "$bin/go14/" "${examples[@]}" "${ours[@]}")
 (cd "$here/go14" && go build -o "$bin/go14/bidirectional/" "${bidirectional[@]}")
+step "go build: grpcurl"
+(cd "$here/grpcurl" && go build -o "$bin/tools/" github.com/fullstorydev/grpcurl/cmd/grpcurl)
 step "go build: protoc-gen-go, protoc-gen-go-grpc"
 (cd "$here/gotools" && go build -o "$bin/tools/" \
   google.golang.org/protobuf/cmd/protoc-gen-go google.golang.org/grpc/cmd/protoc-gen-go-grpc)

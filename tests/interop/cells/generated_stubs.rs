@@ -115,3 +115,119 @@ fn go_client_with_stubs_from_exported_proto_calls_rust_plugin() {
     let client = run(command, RUN_TIMEOUT).success();
     assert_eq!(client.stdout, STORED, "{client}");
 }
+
+/// grpcurl (v1.8.9, built from its Go module in tests/interop/grpcurl) calls `kv-plugin` on its
+/// Unix socket with only the exported `.proto`, in the clear and under AutoMTLS, sending the
+/// socket path as `:authority` as grpc-core and grpc-java do (h2 rejected that before our
+/// server accepted any authority).
+#[test]
+fn grpcurl_calls_rust_plugin_on_its_socket_plain_and_under_automtls() {
+    let env = env();
+    let dir = workdir();
+    exported_proto(dir.path());
+    let pki = tests::pki::Pki::generate(dir.path());
+    for auto_mtls in [false, true] {
+        let work = tempfile::tempdir_in(dir.path()).expect("mkdir");
+        let mut plugin = Command::new(&env.kv_plugin);
+        plugin
+            .current_dir(work.path())
+            .env("BASIC_PLUGIN", "hello")
+            .env("PLUGIN_PROTOCOL_VERSIONS", "1");
+        if auto_mtls {
+            let cert = std::fs::read_to_string(&pki.client.0).expect("client certificate");
+            plugin.env("PLUGIN_CLIENT_CERT", cert);
+        }
+        let mut plugin = tests::run::Background::start(plugin);
+        let line = plugin.wait_for_line(|l| l.starts_with("1|"), RUN_TIMEOUT);
+        let fields: Vec<&str> = line.split('|').collect();
+        assert_eq!(fields[2], "unix", "{line}");
+        let mut tls_args: Vec<String> = vec!["-plaintext".to_owned()];
+        if auto_mtls {
+            // The plugin's certificate from the handshake is the only root grpcurl trusts.
+            let server_pem = work.path().join("server.pem");
+            std::fs::write(&server_pem, pem(fields[5])).expect("write server.pem");
+            tls_args = vec![
+                "-cacert".to_owned(),
+                server_pem.display().to_string(),
+                "-cert".to_owned(),
+                pki.client.0.display().to_string(),
+                "-key".to_owned(),
+                pki.client.1.display().to_string(),
+                "-servername".to_owned(),
+                "localhost".to_owned(),
+            ];
+        }
+        let grpcurl = |data: &str, method: &str| {
+            let mut command = Command::new(env.tool("grpcurl"));
+            command
+                .args(&tls_args)
+                .args(["-unix", "-import-path"])
+                .arg(dir.path())
+                .args(["-proto", "kv.proto", "-d", data, fields[3], method]);
+            run(command, RUN_TIMEOUT).success()
+        };
+        // "world", base64 as grpcurl's JSON wants bytes.
+        grpcurl(r#"{"key":"hello","value":"d29ybGQ="}"#, "proto.KV/Put");
+        let got = grpcurl(r#"{"key":"hello"}"#, "proto.KV/Get");
+        let value: serde_json::Value = serde_json::from_str(&got.stdout).expect("JSON");
+        let expected = base64_encode(STORED.as_bytes());
+        assert_eq!(
+            value["value"],
+            expected.as_str(),
+            "AutoMTLS {auto_mtls}: {got}"
+        );
+        drop(plugin);
+    }
+}
+
+/// The handshake's certificate field (unpadded standard base64 of the DER) as PEM.
+fn pem(field: &str) -> String {
+    let der = base64_decode(field);
+    let body = base64_encode(&der);
+    let lines: Vec<&str> = body
+        .as_bytes()
+        .chunks(64)
+        .map(|c| std::str::from_utf8(c).expect("ascii"))
+        .collect();
+    format!(
+        "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
+        lines.join("\n")
+    )
+}
+
+const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/// Standard base64 with padding.
+fn base64_encode(bytes: &[u8]) -> String {
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// Standard base64, padded or not.
+fn base64_decode(text: &str) -> Vec<u8> {
+    let mut out = Vec::new();
+    let (mut n, mut bits) = (0u32, 0);
+    for c in text.bytes().filter(|&c| c != b'=') {
+        let value = ALPHABET.iter().position(|&a| a == c).expect("base64") as u32;
+        n = n << 6 | value;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((n >> bits) as u8);
+        }
+    }
+    out
+}
