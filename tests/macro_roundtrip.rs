@@ -312,6 +312,7 @@ async fn unknown_method_is_unimplemented() {
         .await
         .expect_err("KV has no Delete");
     assert_eq!(err.code(), Code::Unimplemented);
+    assert_eq!(err.message(), "unknown method Delete for service proto.KV");
 }
 
 #[tokio::test]

@@ -174,7 +174,7 @@ impl Broker {
         for server in servers {
             server.add_to(&mut routes);
         }
-        let routes = routes.routes();
+        let routes = transport::naming_unknown_services(routes.routes());
         let (stop, stopping) = watch::channel(false);
         let mut closed = self.inner.closed.clone();
         let shutdown = async move {

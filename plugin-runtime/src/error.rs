@@ -228,8 +228,13 @@ impl PluginError {
 }
 
 impl fmt::Display for PluginError {
+    /// The message; the code when there is none, so an error never prints as nothing.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
+        if self.message.is_empty() {
+            write!(f, "{:?} (no message)", self.code)
+        } else {
+            f.write_str(&self.message)
+        }
     }
 }
 

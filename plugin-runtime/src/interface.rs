@@ -423,9 +423,9 @@ where
                 match handler {
                     Some(handler) => {
                         yield_before_user_code().await;
-                        crate::broker::with_current(broker, handler(request.into_inner()))
-                            .await
-                            .map(tonic::Response::new)
+                        let call =
+                            crate::broker::with_current(broker, handler(request.into_inner()));
+                        CatchPanic(call).await.map(tonic::Response::new)
                     }
                     None => Err(Status::internal("unary handler called twice")),
                 }
@@ -443,6 +443,37 @@ where
     })
 }
 
+/// A handler's future whose panic becomes an `Internal` status ("plugin panicked: …") for its
+/// call alone: the caller learns at once what happened, and the plugin keeps serving. (The
+/// panic hook still writes the panic to the log channel.)
+pub(crate) struct CatchPanic<F>(pub(crate) F);
+
+impl<T, F> std::future::Future for CatchPanic<F>
+where
+    F: std::future::Future<Output = Result<T, Status>>,
+{
+    type Output = Result<T, Status>;
+
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        // SAFETY: the inner future is structurally pinned: it is never moved out of `self`.
+        let inner = unsafe { self.map_unchecked_mut(|this| &mut this.0) };
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| inner.poll(cx))) {
+            Ok(poll) => poll,
+            Err(payload) => {
+                let message = payload
+                    .downcast_ref::<&str>()
+                    .map(|text| (*text).to_owned())
+                    .or_else(|| payload.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "a panic without a message".to_owned());
+                std::task::Poll::Ready(Err(Status::internal(format!("plugin panicked: {message}"))))
+            }
+        }
+    }
+}
+
 /// Lets the worker run what decoding the request woke before the implementation runs.
 ///
 /// Reading a large request releases HTTP/2 flow-control capacity, which wakes the connection's
@@ -456,8 +487,15 @@ pub(crate) async fn yield_before_user_code() {
 
 /// Answers a call to a method the service does not have with `Unimplemented`, as tonic does.
 #[doc(hidden)]
-pub fn serve_unimplemented(_request: http::Request<Body>) -> BoxFuture {
-    Box::pin(async move { Ok(Status::unimplemented("").into_http()) })
+pub fn serve_unimplemented(request: http::Request<Body>) -> BoxFuture {
+    // grpc-go's words: `unknown method Get for service proto.KV`.
+    let mut parts = request.uri().path().trim_start_matches('/').splitn(2, '/');
+    let (service, method) = (
+        parts.next().unwrap_or_default(),
+        parts.next().unwrap_or_default(),
+    );
+    let status = Status::unimplemented(format!("unknown method {method} for service {service}"));
+    Box::pin(async move { Ok(status.into_http()) })
 }
 
 /// The future a generated server returns for each call.

@@ -319,7 +319,7 @@ impl Services {
             server.add_to(&mut routes);
         }
         let services = Services {
-            routes: routes.routes(),
+            routes: transport::naming_unknown_services(routes.routes()),
             shutdown,
             stop,
             stdio: None,

@@ -377,12 +377,12 @@ where
 }
 
 /// Runs a handler as served calls run: after one yield, with the connection's broker current.
-async fn run_handler<F: std::future::Future>(
+async fn run_handler<T, F: std::future::Future<Output = Result<T, Status>>>(
     broker: Option<crate::Broker>,
     handler: F,
-) -> F::Output {
+) -> Result<T, Status> {
     crate::interface::yield_before_user_code().await;
-    crate::broker::with_current(broker, handler).await
+    crate::interface::CatchPanic(crate::broker::with_current(broker, handler)).await
 }
 
 type Answer<T> =

@@ -329,3 +329,21 @@ async fn accept_failed(err: std::io::Error) -> bool {
         _ => true,
     }
 }
+
+/// `routes` answering a call to a service they do not have with grpc-go's words,
+/// `unknown service pkg.Service`, instead of tonic's empty `Unimplemented`.
+pub(crate) fn naming_unknown_services(mut routes: Routes) -> Routes {
+    let router = std::mem::take(routes.axum_router_mut());
+    *routes.axum_router_mut() = router.fallback(|uri: http::Uri| async move {
+        let service = uri
+            .path()
+            .trim_start_matches('/')
+            .split('/')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        tonic::Status::unimplemented(format!("unknown service {service}"))
+            .into_http::<tonic::body::Body>()
+    });
+    routes
+}

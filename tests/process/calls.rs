@@ -93,3 +93,46 @@ async fn host_environment_is_passed_unless_skipped() {
     );
     client.kill().await;
 }
+
+#[tokio::test]
+async fn a_panicking_method_fails_at_once_with_its_message_and_the_plugin_serves_on() {
+    let client = start("").await;
+    let tester = client.dispense::<TesterPlugin>().expect("dispense");
+    for _ in 0..3 {
+        let started = Instant::now();
+        let err = tester
+            .panic("the plugin broke".into())
+            .await
+            .expect_err("panics");
+        assert!(
+            started.elapsed() < Duration::from_millis(300),
+            "{:?}",
+            started.elapsed()
+        );
+        assert_eq!(err.code(), Code::Internal, "{err:?}");
+        assert_eq!(err.message(), "plugin panicked: the plugin broke");
+        assert_eq!(
+            tester.echo(b"still here".to_vec()).await.expect("echo"),
+            b"still here"
+        );
+    }
+    client.kill().await;
+    assert_eq!(client.wait().await.as_deref(), Some("exit status: 0"));
+}
+
+#[tokio::test]
+async fn an_interface_the_plugin_does_not_serve_is_named_in_the_error() {
+    use tests::{AddHelper, AddHelperPlugin};
+
+    let client = start("").await;
+    let stranger = client.dispense::<AddHelperPlugin>().expect("dispense");
+    let err = stranger.sum(1, 2).await.expect_err("not served");
+    assert_eq!(err.code(), Code::Unimplemented, "{err:?}");
+    assert_eq!(err.message(), "unknown service plugintest.AddHelper");
+    assert_eq!(err.to_string(), "unknown service plugintest.AddHelper");
+    assert_eq!(
+        PluginError::with_code(Code::Unimplemented, "").to_string(),
+        "Unimplemented (no message)"
+    );
+    client.kill().await;
+}
