@@ -31,6 +31,22 @@ pub enum Error {
         diagnostics: String,
     },
 
+    /// The plugin exited saying it was not started by a host (go-plugin's "This binary is a
+    /// plugin. These are not meant to be executed directly."): it did not accept the magic
+    /// cookie the host set. Checked before any other explanation, since it is the usual one.
+    #[error(
+        "the plugin rejected the magic cookie: it exited saying it was not started by a host, so \
+         the cookie this host sets ({key}) is not the one the plugin expects; check that both \
+         use the same HandshakeConfig (magic cookie key and value)\n\
+         Unrecognized remote plugin message: \n{diagnostics}"
+    )]
+    MagicCookieMismatch {
+        /// The environment variable the host set.
+        key: String,
+        /// go-plugin's diagnostics block, with the plugin's exit status and last stderr lines.
+        diagnostics: String,
+    },
+
     /// The plugin printed no handshake within the start timeout.
     #[error("timeout while waiting for plugin to start")]
     StartTimeout,

@@ -68,6 +68,10 @@ pub(crate) const PROTOCOL_GRPC: &str = "grpc";
 /// The protocol a Go host assumes when the line has only four fields.
 const PROTOCOL_NETRPC: &str = "netrpc";
 
+/// The first line of [`NOT_A_PLUGIN_MESSAGE`], by which a host recognises a cookie mismatch.
+pub(crate) const NOT_A_PLUGIN_FIRST_LINE: &str =
+    "This binary is a plugin. These are not meant to be executed directly.";
+
 /// Printed to stderr (then exit 1) when the plugin binary is run without the magic cookie.
 pub(crate) const NOT_A_PLUGIN_MESSAGE: &str = "This binary is a plugin. These are not meant to be executed directly.\nPlease execute the program that consumes these plugins, which will\nload any plugins automatically\n";
 

@@ -145,3 +145,28 @@ async fn kv_plugin_put_then_get_in_two_runs_agree() {
     assert!(!ok);
     assert!(stderr.starts_with("error: "), "{stderr}");
 }
+
+#[tokio::test]
+async fn a_cookie_the_plugin_rejects_is_reported_as_such_first() {
+    let wrong = go_plugin::HandshakeConfig::new(1, HANDSHAKE.magic_cookie_key, "not-the-cookie");
+    let err = Client::start(ClientConfig::new(wrong, plugin("")))
+        .await
+        .expect_err("the plugin refuses the cookie");
+    assert!(
+        matches!(err, Error::MagicCookieMismatch { ref key, .. } if key == "TEST_MAGIC_COOKIE"),
+        "{err:?}"
+    );
+    let text = err.to_string();
+    assert!(
+        text.starts_with(
+            "the plugin rejected the magic cookie: it exited saying it was not started by a host"
+        ),
+        "{text}"
+    );
+    // go-plugin's own words, and the plugin's, follow for those who search for them.
+    assert!(
+        text.contains("Unrecognized remote plugin message"),
+        "{text}"
+    );
+    assert!(text.contains("This binary is a plugin."), "{text}");
+}

@@ -69,6 +69,7 @@ pub(crate) async fn launch(
         log_buffer,
     } = config;
 
+    let cookie_key = handshake.magic_cookie_key;
     let program = resolve_program(&command);
     if let Some(secure) = &secure {
         secure.check(&program)?;
@@ -145,6 +146,12 @@ pub(crate) async fn launch(
             let status = exit.wait_for(LAST_WORDS).await;
             let mut diagnostics = handshake::diagnostics(Some(&program), true);
             diagnostics.push_str(&last_words(status, &tail));
+            if tail.render().contains(handshake::NOT_A_PLUGIN_FIRST_LINE) {
+                return Err(Error::MagicCookieMismatch {
+                    key: cookie_key.to_owned(),
+                    diagnostics,
+                });
+            }
             return Err(Error::UnrecognizedMessage {
                 line: String::new(),
                 diagnostics,
