@@ -128,8 +128,72 @@ fn install(layer: HclogLayer) -> Result<(), Error> {
         .map_err(|err| Error::Serve(format!("failed to install the plugin logger: {err}")))
 }
 
-/// A span's fields, already written as `,"key":value` pairs.
-struct SpanFields(Vec<u8>);
+/// A span's fields, each already written as a `,"key":value` pair, by name. A field recorded
+/// again replaces its pair, so a span takes as much room as its declared fields' latest values,
+/// however often `span.record()` is called (a span can only record the fields it declared).
+#[derive(Default)]
+struct SpanFields(Vec<(&'static str, Vec<u8>)>);
+
+impl SpanFields {
+    fn write_to(&self, line: &mut Vec<u8>) {
+        for (_, pair) in &self.0 {
+            line.extend_from_slice(pair);
+        }
+    }
+}
+
+/// Records each field into its own pair of [`SpanFields`].
+struct PerField<'a>(&'a mut SpanFields);
+
+impl PerField<'_> {
+    fn pair(&mut self, field: &Field, write: impl FnOnce(&mut JsonFields<'_>)) {
+        let mut pair = Vec::new();
+        write(&mut JsonFields::for_span(&mut pair));
+        let fields = &mut (self.0).0;
+        match fields.iter_mut().find(|(name, _)| *name == field.name()) {
+            Some((_, old)) => *old = pair,
+            None => fields.push((field.name(), pair)),
+        }
+    }
+}
+
+impl Visit for PerField<'_> {
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.pair(field, |json| json.record_i64(field, value));
+    }
+
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.pair(field, |json| json.record_u64(field, value));
+    }
+
+    fn record_i128(&mut self, field: &Field, value: i128) {
+        self.pair(field, |json| json.record_i128(field, value));
+    }
+
+    fn record_u128(&mut self, field: &Field, value: u128) {
+        self.pair(field, |json| json.record_u128(field, value));
+    }
+
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.pair(field, |json| json.record_f64(field, value));
+    }
+
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.pair(field, |json| json.record_bool(field, value));
+    }
+
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.pair(field, |json| json.record_str(field, value));
+    }
+
+    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
+        self.pair(field, |json| json.record_error(field, value));
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        self.pair(field, |json| json.record_debug(field, value));
+    }
+}
 
 impl<S, W> Layer<S> for HclogLayer<W>
 where
@@ -140,10 +204,10 @@ where
         let Some(span) = ctx.span(id) else {
             return;
         };
-        let mut fields = Vec::new();
-        attrs.record(&mut JsonFields::for_span(&mut fields));
+        let mut fields = SpanFields::default();
+        attrs.record(&mut PerField(&mut fields));
         // `replace`, not `insert`: a second HclogLayer in the same subscriber must not panic.
-        span.extensions_mut().replace(SpanFields(fields));
+        span.extensions_mut().replace(fields);
     }
 
     fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
@@ -151,9 +215,8 @@ where
             return;
         };
         let mut extensions = span.extensions_mut();
-        if let Some(SpanFields(fields)) = extensions.get_mut::<SpanFields>() {
-            // A later duplicate key wins when the host reads the line, as an update should.
-            values.record(&mut JsonFields::for_span(fields));
+        if let Some(fields) = extensions.get_mut::<SpanFields>() {
+            values.record(&mut PerField(fields));
         }
     }
 
@@ -168,8 +231,8 @@ where
 
         if let Some(scope) = ctx.event_scope(event) {
             for span in scope.from_root() {
-                if let Some(SpanFields(fields)) = span.extensions().get::<SpanFields>() {
-                    line.extend_from_slice(fields);
+                if let Some(fields) = span.extensions().get::<SpanFields>() {
+                    fields.write_to(&mut line);
                 }
             }
         }

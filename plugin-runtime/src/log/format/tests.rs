@@ -172,6 +172,24 @@ fn span_fields_are_included_outermost_first() {
 }
 
 #[test]
+fn recording_a_span_field_again_replaces_it() {
+    let lines = hclog_lines(|| {
+        let span = tracing::info_span!("loop", progress = 0u64, note = tracing::field::Empty);
+        let _entered = span.enter();
+        for i in 0..100_000u64 {
+            span.record("progress", i);
+            span.record("note", "x".repeat(100).as_str());
+        }
+        tracing::info!("done");
+    });
+    let line = &lines[0];
+    // One pair per field, the latest value: the span's record stays its declared fields' size.
+    assert_eq!(line.matches("\"progress\"").count(), 1, "{line}");
+    assert!(line.contains("\"progress\":99999"), "{line}");
+    assert!(line.len() < 400, "{} bytes", line.len());
+}
+
+#[test]
 fn two_layers_in_one_subscriber_both_write() {
     let (a, b) = (SharedBuf::default(), SharedBuf::default());
     let (wa, wb) = (a.clone(), b.clone());
