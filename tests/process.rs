@@ -13,6 +13,8 @@ mod deadlines;
 mod hygiene;
 #[path = "process/lifecycle.rs"]
 mod lifecycle;
+#[path = "process/load.rs"]
+mod load;
 #[path = "process/plugin_side.rs"]
 mod plugin_side;
 #[path = "process/reattach.rs"]
