@@ -347,13 +347,39 @@ mod tests {
     }
 
     #[test]
+    fn maps() {
+        assert!(
+            mapped("HashMap<String, i32>").is_ok_and(|(label, _)| matches!(
+                label,
+                Label::Map {
+                    key: Scalar::String,
+                    btree: false
+                }
+            ))
+        );
+        assert!(
+            mapped("std::collections::BTreeMap<u64, Point>").is_ok_and(|(label, _)| matches!(
+                label,
+                Label::Map {
+                    key: Scalar::Uint64,
+                    btree: true
+                }
+            ))
+        );
+    }
+
+    #[test]
     fn unrepresentable() {
         for ty in [
             "Option<Option<i32>>",
             "Vec<Option<i32>>",
             "Option<Vec<i32>>",
             "Vec<Vec<i32>>",
-            "HashMap<String, i32>",
+            "HashMap<f64, i32>",
+            "HashMap<String, Vec<i32>>",
+            "Vec<HashMap<String, i32>>",
+            "Option<BTreeMap<u32, i32>>",
+            "HashMap<String>",
             "u8",
             "i16",
             "char",
