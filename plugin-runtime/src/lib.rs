@@ -1,6 +1,6 @@
 //! Serve and launch [HashiCorp go-plugin](https://github.com/hashicorp/go-plugin) compatible
 //! gRPC plugins whose interface is an ordinary Rust trait.
-#![doc = include_str!("../../README.md")]
+#![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
 mod broker;
