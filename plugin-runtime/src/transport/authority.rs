@@ -131,20 +131,7 @@ impl Inbound {
                 return Poll::Ready(Ok(()));
             }
             if self.input_at < self.input.len() {
-                if let State::Pass(left) = self.state {
-                    // Payload bytes go straight to the caller.
-                    let input = &self.input[self.input_at..];
-                    let n = left.min(input.len()).min(buf.remaining());
-                    buf.put_slice(&input[..n]);
-                    self.input_at += n;
-                    self.state = if n == left {
-                        State::Header
-                    } else {
-                        State::Pass(left - n)
-                    };
-                } else {
-                    self.process()?;
-                }
+                self.process(buf)?;
                 continue;
             }
             if buf.filled().len() > delivered_before {
@@ -162,14 +149,8 @@ impl Inbound {
                 if n > left {
                     self.input.extend_from_slice(&buf.filled()[start + left..]);
                     buf.set_filled(start + left);
-                    self.state = State::Header;
-                } else {
-                    self.state = if n == left {
-                        State::Header
-                    } else {
-                        State::Pass(left - n)
-                    };
                 }
+                self.passed(n.min(left));
                 return Poll::Ready(Ok(()));
             }
             let mut scratch = ReadBuf::new(&mut self.scratch);
@@ -182,20 +163,27 @@ impl Inbound {
         }
     }
 
-    /// Consumes buffered input: passes payloads to the output, collects frame headers and
-    /// header blocks.
-    fn process(&mut self) -> io::Result<()> {
+    /// `n` more bytes of the payload being passed through have gone to the caller.
+    fn passed(&mut self, n: usize) {
+        if let State::Pass(left) = self.state {
+            self.state = if n >= left {
+                State::Header
+            } else {
+                State::Pass(left - n)
+            };
+        }
+    }
+
+    /// Consumes buffered input: gives payload bytes straight to the caller, collects frame
+    /// headers and header blocks.
+    fn process(&mut self, buf: &mut ReadBuf<'_>) -> io::Result<()> {
         let input = &self.input[self.input_at..];
         match self.state {
             State::Pass(left) => {
-                let n = left.min(input.len());
-                self.output.extend_from_slice(&input[..n]);
+                let n = left.min(input.len()).min(buf.remaining());
+                buf.put_slice(&input[..n]);
                 self.input_at += n;
-                self.state = if n == left {
-                    State::Header
-                } else {
-                    State::Pass(left - n)
-                };
+                self.passed(n);
             }
             State::Header => {
                 let n = (FRAME_HEADER_LEN - self.header_len).min(input.len());
