@@ -412,24 +412,10 @@ where
         Fut: std::future::Future<Output = Result<Resp, Status>> + Send + 'static,
     {
         type Response = Resp;
-        type Future = std::pin::Pin<
-            Box<dyn std::future::Future<Output = Result<tonic::Response<Resp>, Status>> + Send>,
-        >;
+        type Future = Answer<Resp>;
 
         fn call(&mut self, request: tonic::Request<Req>) -> Self::Future {
-            let handler = self.0.take();
-            let broker = Broker::of(&request);
-            Box::pin(async move {
-                match handler {
-                    Some(handler) => {
-                        yield_before_user_code().await;
-                        let call =
-                            crate::broker::with_current(broker, handler(request.into_inner()));
-                        CatchPanic(call).await.map(tonic::Response::new)
-                    }
-                    None => Err(Status::internal("unary handler called twice")),
-                }
-            })
+            answer(self.0.take(), request)
         }
     }
 
@@ -440,6 +426,29 @@ where
             Some(crate::MAX_MESSAGE_SIZE),
         );
         Ok(grpc.unary(Handler(Some(handler)), request).await)
+    })
+}
+
+/// What a served call's future is.
+pub(crate) type Answer<T> = std::pin::Pin<
+    Box<dyn std::future::Future<Output = Result<tonic::Response<T>, Status>> + Send + 'static>,
+>;
+
+/// Runs a generated handler for one call of any kind, as every call runs: after one yield
+/// ([`yield_before_user_code`]), with the connection's broker as [`Broker::current`], its panic
+/// caught ([`CatchPanic`]).
+pub(crate) fn answer<I, T, F, Fut>(handler: Option<F>, request: tonic::Request<I>) -> Answer<T>
+where
+    I: Send + 'static,
+    F: FnOnce(I) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Result<T, Status>> + Send + 'static,
+{
+    let broker = Broker::of(&request);
+    Box::pin(async move {
+        let handler = handler.ok_or_else(|| Status::internal("handler called twice"))?;
+        yield_before_user_code().await;
+        let call = crate::broker::with_current(broker, handler(request.into_inner()));
+        CatchPanic(call).await.map(tonic::Response::new)
     })
 }
 

@@ -376,15 +376,6 @@ where
         .apply_max_message_size_config(Some(crate::MAX_MESSAGE_SIZE), Some(crate::MAX_MESSAGE_SIZE))
 }
 
-/// Runs a handler as served calls run: after one yield, with the connection's broker current.
-async fn run_handler<T, F: std::future::Future<Output = Result<T, Status>>>(
-    broker: Option<crate::Broker>,
-    handler: F,
-) -> Result<T, Status> {
-    crate::interface::yield_before_user_code().await;
-    crate::interface::CatchPanic(crate::broker::with_current(broker, handler)).await
-}
-
 type Answer<T> =
     Pin<Box<dyn std::future::Future<Output = Result<tonic::Response<T>, Status>> + Send + 'static>>;
 
@@ -414,14 +405,7 @@ where
         type Future = Answer<ResponseStream<Resp>>;
 
         fn call(&mut self, request: tonic::Request<Req>) -> Self::Future {
-            let handler = self.0.take();
-            let broker = crate::Broker::of(&request);
-            Box::pin(async move {
-                let handler = handler.ok_or_else(|| Status::internal("handler called twice"))?;
-                run_handler(broker, handler(request.into_inner()))
-                    .await
-                    .map(tonic::Response::new)
-            })
+            crate::interface::answer(self.0.take(), request)
         }
     }
 
@@ -457,14 +441,7 @@ where
         type Future = Answer<Resp>;
 
         fn call(&mut self, request: tonic::Request<tonic::Streaming<Req>>) -> Self::Future {
-            let handler = self.0.take();
-            let broker = crate::Broker::of(&request);
-            Box::pin(async move {
-                let handler = handler.ok_or_else(|| Status::internal("handler called twice"))?;
-                run_handler(broker, handler(request.into_inner()))
-                    .await
-                    .map(tonic::Response::new)
-            })
+            crate::interface::answer(self.0.take(), request)
         }
     }
 
@@ -501,14 +478,7 @@ where
         type Future = Answer<ResponseStream<Resp>>;
 
         fn call(&mut self, request: tonic::Request<tonic::Streaming<Req>>) -> Self::Future {
-            let handler = self.0.take();
-            let broker = crate::Broker::of(&request);
-            Box::pin(async move {
-                let handler = handler.ok_or_else(|| Status::internal("handler called twice"))?;
-                run_handler(broker, handler(request.into_inner()))
-                    .await
-                    .map(tonic::Response::new)
-            })
+            crate::interface::answer(self.0.take(), request)
         }
     }
 
