@@ -53,6 +53,45 @@ pub trait Streamer {
     async fn write(&self, bytes_to_write: Stream<Vec<u8>>) -> Result<(), PluginError>;
 }
 
+/// What the example hosts share: their log output and how they find their plugin.
+pub mod host {
+    use std::process::Command;
+
+    /// Logs to stderr at `RUST_LOG`'s level (default `warn`).
+    pub fn init_logging() {
+        tracing_subscriber::fmt()
+            .with_writer(std::io::stderr)
+            .with_env_filter(
+                tracing_subscriber::EnvFilter::try_from_default_env()
+                    .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+            )
+            .init();
+    }
+
+    /// `sh -c "$<variable>"` (as go-plugin's example hosts run their plugin), or the binary
+    /// `plugin` beside this host's own when the variable is unset or empty.
+    pub fn plugin_command(variable: &str, plugin: &str) -> Result<Command, String> {
+        let script = match std::env::var(variable) {
+            Ok(script) if !script.is_empty() => script,
+            _ => {
+                let exe = std::env::current_exe()
+                    .map_err(|err| format!("cannot locate this host's binary: {err}"))?;
+                let beside = exe.with_file_name(plugin);
+                if !beside.is_file() {
+                    return Err(format!(
+                        "no plugin: set {variable} or build {plugin} next to {}",
+                        exe.display()
+                    ));
+                }
+                format!("'{}'", beside.to_string_lossy().replace('\'', r"'\''"))
+            }
+        };
+        let mut command = Command::new("sh");
+        command.arg("-c").arg(script);
+        Ok(command)
+    }
+}
+
 /// Where the example plugins keep values: a file `kv_<key>` in the working directory, as
 /// go-plugin's example plugins do, so a `put` and a later `get` in two runs agree.
 pub mod store {

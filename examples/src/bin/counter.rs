@@ -7,11 +7,10 @@
 //! asks for go-plugin's broker multiplexing (`GRPCBrokerMultiplex`), `COUNTER_AUTO_MTLS=1` for
 //! AutoMTLS. Logs go to stderr; `RUST_LOG` sets their level (default `warn`).
 
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
 
 use examples::{AddHelper, Counter, CounterPlugin, HANDSHAKE};
 use go_plugin::{Client, ClientConfig, PluginError};
-use tracing_subscriber::EnvFilter;
 
 /// The host's side of the sum, handed to the plugin with every `put`.
 struct Adder;
@@ -25,12 +24,7 @@ impl AddHelper for Adder {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn")),
-        )
-        .init();
+    examples::host::init_logging();
     let args: Vec<String> = std::env::args().skip(1).collect();
     match run(&args).await {
         Ok(()) => ExitCode::SUCCESS,
@@ -44,11 +38,14 @@ async fn main() -> ExitCode {
 async fn run(args: &[String]) -> Result<(), String> {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let flag = |name: &str| std::env::var_os(name).is_some_and(|value| value == "1");
-    let config = ClientConfig::new(HANDSHAKE, plugin_command()?)
-        .grpc_broker_multiplex(flag("COUNTER_MULTIPLEX"))
-        .auto_mtls(flag("COUNTER_AUTO_MTLS"))
-        .sync_stdout(tokio::io::stderr())
-        .sync_stderr(tokio::io::stderr());
+    let config = ClientConfig::new(
+        HANDSHAKE,
+        examples::host::plugin_command("COUNTER_PLUGIN", "counter-plugin")?,
+    )
+    .grpc_broker_multiplex(flag("COUNTER_MULTIPLEX"))
+    .auto_mtls(flag("COUNTER_AUTO_MTLS"))
+    .sync_stdout(tokio::io::stderr())
+    .sync_stderr(tokio::io::stderr());
     let client = Client::start(config).await.map_err(|err| err.to_string())?;
     let result = call(&client, &args).await;
     client.kill().await;
@@ -79,20 +76,4 @@ async fn call(client: &Client, args: &[&str]) -> Result<(), String> {
         _ => return Err("Please only use 'get' or 'put'".to_owned()),
     }
     Ok(())
-}
-
-/// `sh -c "$COUNTER_PLUGIN"`, or the `counter-plugin` beside this binary.
-fn plugin_command() -> Result<Command, String> {
-    let script = match std::env::var("COUNTER_PLUGIN") {
-        Ok(script) if !script.is_empty() => script,
-        _ => {
-            let exe = std::env::current_exe()
-                .map_err(|err| format!("cannot locate the counter binary: {err}"))?;
-            let plugin = exe.with_file_name("counter-plugin");
-            format!("'{}'", plugin.to_string_lossy().replace('\'', r"'\''"))
-        }
-    };
-    let mut command = Command::new("sh");
-    command.arg("-c").arg(script);
-    Ok(command)
 }

@@ -8,20 +8,14 @@
 //! Terraform does for its providers. Logs go to stderr; `RUST_LOG` sets their level (default
 //! `warn`).
 
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
 
 use examples::{HANDSHAKE, Kv, KvPlugin};
 use go_plugin::{Client, ClientConfig, PluginInterface};
-use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn")),
-        )
-        .init();
+    examples::host::init_logging();
 
     let args: Vec<String> = std::env::args().skip(1).collect();
     match run(&args).await {
@@ -48,11 +42,14 @@ async fn run(args: &[String]) -> Result<(), String> {
         _ => return Err("usage: kv get KEY | kv put KEY VALUE | kv proto".to_owned()),
     };
 
-    let config = ClientConfig::new(HANDSHAKE, plugin_command()?)
-        .versions(versions()?)
-        .auto_mtls(std::env::var_os("KV_AUTO_MTLS").is_some_and(|value| value == "1"))
-        .sync_stdout(tokio::io::stderr())
-        .sync_stderr(tokio::io::stderr());
+    let config = ClientConfig::new(
+        HANDSHAKE,
+        examples::host::plugin_command("KV_PLUGIN", "kv-plugin")?,
+    )
+    .versions(versions()?)
+    .auto_mtls(std::env::var_os("KV_AUTO_MTLS").is_some_and(|value| value == "1"))
+    .sync_stdout(tokio::io::stderr())
+    .sync_stderr(tokio::io::stderr());
     let client = Client::start(config).await.map_err(|err| err.to_string())?;
     let result = call(&client, operation).await;
     client.kill().await;
@@ -98,30 +95,4 @@ fn versions() -> Result<Vec<u32>, String> {
             .collect(),
         _ => Ok(vec![HANDSHAKE.protocol_version]),
     }
-}
-
-/// `sh -c "$KV_PLUGIN"`, or the `kv-plugin` beside this binary.
-fn plugin_command() -> Result<Command, String> {
-    let script = match std::env::var("KV_PLUGIN") {
-        Ok(script) if !script.is_empty() => script,
-        _ => {
-            let exe = std::env::current_exe()
-                .map_err(|err| format!("cannot locate the kv binary: {err}"))?;
-            let plugin = exe.with_file_name("kv-plugin");
-            if !plugin.is_file() {
-                return Err(format!(
-                    "no plugin: set KV_PLUGIN or build kv-plugin next to {}",
-                    exe.display()
-                ));
-            }
-            shell_quote(&plugin.to_string_lossy())
-        }
-    };
-    let mut command = Command::new("sh");
-    command.arg("-c").arg(script);
-    Ok(command)
-}
-
-fn shell_quote(text: &str) -> String {
-    format!("'{}'", text.replace('\'', r"'\''"))
 }

@@ -6,23 +6,17 @@
 //! `streamer-plugin` binary beside this one. Logs go to stderr; `RUST_LOG` sets their level
 //! (default `warn`).
 
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
 
 use examples::{HANDSHAKE, Streamer, StreamerPlugin};
 use go_plugin::{Client, ClientConfig, Stream};
-use tracing_subscriber::EnvFilter;
 
 const TEXT: &[u8] = b"Lorem ipsum dolor sit amet";
 const CHUNK: usize = 10;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn")),
-        )
-        .init();
+    examples::host::init_logging();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [path] = args.as_slice() else {
         eprintln!("usage: streamer FILE");
@@ -38,9 +32,12 @@ async fn main() -> ExitCode {
 }
 
 async fn run(path: &str) -> Result<(), String> {
-    let client = Client::start(ClientConfig::new(HANDSHAKE, plugin_command()?))
-        .await
-        .map_err(|err| err.to_string())?;
+    let client = Client::start(ClientConfig::new(
+        HANDSHAKE,
+        examples::host::plugin_command("STREAMER_PLUGIN", "streamer-plugin")?,
+    ))
+    .await
+    .map_err(|err| err.to_string())?;
     let result = stream(&client, path).await;
     client.kill().await;
     result
@@ -67,20 +64,4 @@ async fn stream(client: &Client, path: &str) -> Result<(), String> {
     tracing::debug!(chunks = read.len(), "read back");
     println!("{}", String::from_utf8_lossy(&read.concat()));
     Ok(())
-}
-
-/// `sh -c "$STREAMER_PLUGIN"`, or the `streamer-plugin` beside this binary.
-fn plugin_command() -> Result<Command, String> {
-    let script = match std::env::var("STREAMER_PLUGIN") {
-        Ok(script) if !script.is_empty() => script,
-        _ => {
-            let exe = std::env::current_exe()
-                .map_err(|err| format!("cannot locate the streamer binary: {err}"))?;
-            let plugin = exe.with_file_name("streamer-plugin");
-            format!("'{}'", plugin.to_string_lossy().replace('\'', r"'\''"))
-        }
-    };
-    let mut command = Command::new("sh");
-    command.arg("-c").arg(script);
-    Ok(command)
 }
