@@ -145,7 +145,7 @@ fn grpcurl_calls_rust_plugin_on_its_socket_plain_and_under_automtls() {
         if auto_mtls {
             // The plugin's certificate from the handshake is the only root grpcurl trusts.
             let server_pem = work.path().join("server.pem");
-            std::fs::write(&server_pem, pem(fields[5])).expect("write server.pem");
+            write_pem(fields[5], &server_pem);
             tls_args = vec![
                 "-cacert".to_owned(),
                 server_pem.display().to_string(),
@@ -163,71 +163,39 @@ fn grpcurl_calls_rust_plugin_on_its_socket_plain_and_under_automtls() {
                 .args(&tls_args)
                 .args(["-unix", "-import-path"])
                 .arg(dir.path())
-                .args(["-proto", "kv.proto", "-d", data, fields[3], method]);
+                .args([
+                    "-proto", "kv.proto", "-format", "text", "-d", data, fields[3], method,
+                ]);
             run(command, RUN_TIMEOUT).success()
         };
-        // "world", base64 as grpcurl's JSON wants bytes.
-        grpcurl(r#"{"key":"hello","value":"d29ybGQ="}"#, "proto.KV/Put");
-        let got = grpcurl(r#"{"key":"hello"}"#, "proto.KV/Get");
-        let value: serde_json::Value = serde_json::from_str(&got.stdout).expect("JSON");
-        let expected = base64_encode(STORED.as_bytes());
-        assert_eq!(
-            value["value"],
-            expected.as_str(),
-            "AutoMTLS {auto_mtls}: {got}"
-        );
+        grpcurl(r#"key: "hello" value: "world""#, "proto.KV/Put");
+        let got = grpcurl(r#"key: "hello""#, "proto.KV/Get");
+        // Protobuf text format, the stored newlines escaped as Rust's Debug escapes them.
+        let expected = format!("value: {STORED:?}");
+        assert_eq!(got.stdout.trim(), expected, "AutoMTLS {auto_mtls}: {got}");
         drop(plugin);
     }
 }
 
-/// The handshake's certificate field (unpadded standard base64 of the DER) as PEM.
-fn pem(field: &str) -> String {
-    let der = base64_decode(field);
-    let body = base64_encode(&der);
-    let lines: Vec<&str> = body
-        .as_bytes()
-        .chunks(64)
-        .map(|c| std::str::from_utf8(c).expect("ascii"))
-        .collect();
-    format!(
-        "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
-        lines.join("\n")
-    )
-}
-
-const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/// Standard base64 with padding.
-fn base64_encode(bytes: &[u8]) -> String {
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
-/// Standard base64, padded or not.
-fn base64_decode(text: &str) -> Vec<u8> {
-    let mut out = Vec::new();
-    let (mut n, mut bits) = (0u32, 0);
-    for c in text.bytes().filter(|&c| c != b'=') {
-        let value = ALPHABET.iter().position(|&a| a == c).expect("base64") as u32;
-        n = n << 6 | value;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((n >> bits) as u8);
-        }
-    }
-    out
+/// The handshake's certificate field (unpadded standard base64 of the DER), written to `path`
+/// as PEM by openssl.
+fn write_pem(field: &str, path: &Path) {
+    let padded = format!("{field}{}", "=".repeat((4 - field.len() % 4) % 4));
+    let b64 = path.with_extension("b64");
+    let der = path.with_extension("der");
+    std::fs::write(&b64, padded).expect("write the certificate field");
+    let mut decode = Command::new("openssl");
+    decode
+        .args(["base64", "-d", "-A", "-in"])
+        .arg(&b64)
+        .arg("-out")
+        .arg(&der);
+    run(decode, RUN_TIMEOUT).success();
+    let mut to_pem = Command::new("openssl");
+    to_pem
+        .args(["x509", "-inform", "DER", "-in"])
+        .arg(&der)
+        .arg("-out")
+        .arg(path);
+    run(to_pem, RUN_TIMEOUT).success();
 }
