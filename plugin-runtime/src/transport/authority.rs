@@ -153,6 +153,45 @@ impl Inbound {
                 self.passed(n.min(left));
                 return Poll::Ready(Ok(()));
             }
+            if matches!(self.state, State::Header) && self.header_len == 0 && self.block.is_none() {
+                // At a frame boundary: read straight into the caller's buffer and hand on every
+                // whole frame that is not a header block; a header block (or a frame header cut
+                // short) and what follows it are taken back to be processed.
+                let start = buf.filled().len();
+                ready!(io.as_mut().poll_read(cx, buf))?;
+                let read = &buf.filled()[start..];
+                if read.is_empty() {
+                    return Poll::Ready(Ok(()));
+                }
+                let mut at = 0;
+                while at < read.len() {
+                    let Some(header) = read.get(at..at + FRAME_HEADER_LEN) else {
+                        break;
+                    };
+                    if matches!(header[3], HEADERS | CONTINUATION) {
+                        break;
+                    }
+                    let len = usize::from(header[0]) << 16
+                        | usize::from(header[1]) << 8
+                        | usize::from(header[2]);
+                    let end = at + FRAME_HEADER_LEN + len;
+                    if end > read.len() {
+                        // The rest of this frame's payload is passed through as it comes.
+                        self.state = State::Pass(end - read.len());
+                        at = read.len();
+                        break;
+                    }
+                    at = end;
+                }
+                if at < read.len() {
+                    self.input.extend_from_slice(&read[at..]);
+                    buf.set_filled(start + at);
+                }
+                if at > 0 {
+                    return Poll::Ready(Ok(()));
+                }
+                continue;
+            }
             let mut scratch = ReadBuf::new(&mut self.scratch);
             ready!(io.as_mut().poll_read(cx, &mut scratch))?;
             if scratch.filled().is_empty() {
