@@ -654,3 +654,146 @@ fn maps_proto_compiles_with_map_fields() {
     let text = format!("{MAPS_PROTO}\nmessage Point {{ int32 x = 1; int32 y = 2; }}\n");
     compile("maps.proto", &text);
 }
+
+/// `Shade` as the enum it is.
+#[plugin_interface(package = "shades", service = "Shades")]
+pub trait Shades {
+    async fn pick(
+        &self,
+        shade: tests::catalog::Shade,
+        many: Vec<tests::catalog::Shade>,
+        maybe: Option<tests::catalog::Shade>,
+    ) -> Result<tests::catalog::Shade, PluginError>;
+}
+
+/// The same method with the numbers as they travel, to send a number the enum lacks.
+#[plugin_interface(package = "shades", service = "Shades")]
+pub trait ShadeNumbers {
+    async fn pick(
+        &self,
+        shade: i32,
+        many: Vec<i32>,
+        maybe: Option<i32>,
+    ) -> Result<i32, PluginError>;
+}
+
+struct Picker;
+
+impl Shades for Picker {
+    async fn pick(
+        &self,
+        shade: tests::catalog::Shade,
+        many: Vec<tests::catalog::Shade>,
+        maybe: Option<tests::catalog::Shade>,
+    ) -> Result<tests::catalog::Shade, PluginError> {
+        Ok(maybe.or(many.last().copied()).unwrap_or(shade))
+    }
+}
+
+#[tokio::test]
+async fn enums_travel_as_their_numbers_and_an_unknown_number_fails_the_call() {
+    use tests::catalog::Shade;
+    let served = serve(&[ShadesPlugin::server(Picker)]).await;
+    let shades = ShadesClient::new(served.connection.clone());
+    let picked = shades.pick(Shade::Light, vec![], None).await;
+    assert_eq!(picked.expect("pick"), Shade::Light);
+    let picked = shades.pick(Shade::Light, vec![Shade::Light, Shade::Dark], None);
+    assert_eq!(picked.await.expect("pick"), Shade::Dark);
+    // `Some` of the zero value is sent, so it is not taken for `None`.
+    let picked = shades.pick(Shade::Dark, vec![], Some(Shade::Unspecified));
+    assert_eq!(picked.await.expect("pick"), Shade::Unspecified);
+
+    let numbers = ShadeNumbersClient::new(served.connection.clone());
+    assert_eq!(numbers.pick(2, vec![1], None).await.expect("pick"), 1);
+    for (shade, many) in [(7, vec![]), (1, vec![1, 9])] {
+        let error = numbers
+            .pick(shade, many, None)
+            .await
+            .expect_err("no such shade");
+        assert!(
+            error.message().contains("is not a value of the enum")
+                && error.message().contains("Shade"),
+            "{error}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn nested_messages_enums_maps_and_streams_round_trip() {
+    use tests::catalog::{Catalog, CatalogClient, CatalogPlugin, Item, Part, Shade, Shop};
+    let served = serve(&[CatalogPlugin::server(Shop)]).await;
+    let catalog = CatalogClient::new(served.connection.clone());
+    let item = Item {
+        name: "box".into(),
+        parts: vec![
+            Part {
+                id: 1,
+                shade: Shade::Dark.into(),
+            },
+            Part {
+                id: 2,
+                shade: Shade::Light.into(),
+            },
+        ],
+        counts: [("a".to_owned(), 1)].into(),
+        main: Some(Part {
+            id: 9,
+            shade: Shade::Light.into(),
+        }),
+        labels: HashMap::new(),
+    };
+    let tags = [("x".to_owned(), Shade::Light)].into();
+    let got = catalog
+        .describe(item, Shade::Dark, tags, vec![Shade::Dark], None)
+        .await
+        .expect("describe");
+    assert_eq!(got.name, "box/SHADE_DARK");
+    assert_eq!(got.parts.iter().map(|p| p.id).collect::<Vec<_>>(), [2, 1]);
+    assert_eq!(got.main.map(|m| m.shade), Some(Shade::Dark.into()));
+    assert_eq!(got.labels, [("x".to_owned(), Shade::Light.into())].into());
+    assert_eq!(got.counts["maybe"], -1);
+    assert_eq!(got.counts["also_dark"], 1);
+
+    let listed = catalog.list("it".into(), 3).await.expect("list");
+    let items: Vec<Item> = listed.collect().await.expect("the stream");
+    let names: Vec<String> = items.into_iter().map(|item| item.name).collect();
+    assert_eq!(names, ["it-0", "it-1", "it-2"]);
+}
+
+#[test]
+fn the_whole_proto_defines_the_structs_and_enums_and_compiles() {
+    use tests::catalog::{CatalogPlugin, ScorerPlugin};
+    let proto = CatalogPlugin::proto();
+    for text in [
+        "message Item {",
+        "  map<string, Shade> labels = 5;",
+        "  repeated Part parts = 2;",
+        "  Part main = 4;",
+        "message Part {",
+        "  Shade shade = 2;",
+        "enum Shade {",
+        "  SHADE_UNSPECIFIED = 0;",
+        "  optional Shade maybe = 5;",
+        "  repeated Shade also = 4;",
+        "rpc List(ListRequest) returns (stream ListResponse);",
+    ] {
+        assert!(proto.contains(text), "{text}\n{proto}");
+    }
+    assert_eq!(proto.matches("message Part {").count(), 1, "{proto}");
+    assert!(!proto.contains("define them here"), "{proto}");
+    let file = compile("catalog.proto", &proto);
+    let item = file
+        .message_type
+        .iter()
+        .find(|message| message.name() == "Item")
+        .expect("Item is defined");
+    assert_eq!(item.field.len(), 5);
+    assert_eq!(file.enum_type[0].value.len(), 3);
+    compile("scorer.proto", &ScorerPlugin::proto());
+    // The constant keeps naming the types for the reader instead.
+    assert!(
+        tests::catalog::CATALOG_PROTO.contains("//   message Item: the Rust type `Item`"),
+        "{}",
+        tests::catalog::CATALOG_PROTO
+    );
+}

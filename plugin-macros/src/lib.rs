@@ -9,6 +9,7 @@
 
 mod check;
 mod codegen;
+mod derive;
 mod errors;
 mod model;
 mod names;
@@ -88,12 +89,15 @@ use proc_macro::TokenStream;
 /// | `i32`, `i64`, `u32`, `u64`, `f32`, `f64` | `int32`, `int64`, `uint32`, `uint64`, `float`, `double` |
 /// | `Option<T>` of one of those | `optional T` |
 /// | a struct deriving `prost::Message` (or `Option` of one) | a message field |
+/// | an enum deriving `prost::Enumeration` and [`Proto`](derive@Proto) (or `Option` of one) | an enum field (`optional` for `Option`) |
 /// | `Vec<T>` of any of the above | `repeated T` |
+/// | `HashMap<K, V>`, `BTreeMap<K, V>` (`K` a string, bool or integer; `V` singular) | `map<K, V>` |
 /// | `()` (as a result) | nothing |
 ///
 /// Types are recognised by how they are written: a type alias is taken for a message struct.
-/// A message struct is referenced by name in the `.proto` text, which says to add its
-/// definition.
+/// `<TRAIT>_PROTO` names the structs and enums the interface uses in a comment;
+/// `<Trait>Plugin::proto()` defines those that derive [`Proto`](derive@Proto) too, so that
+/// its text compiles as it is.
 ///
 /// Anything else is a compile error that says what to write instead.
 ///
@@ -105,6 +109,56 @@ use proc_macro::TokenStream;
 #[proc_macro_attribute]
 pub fn plugin_interface(args: TokenStream, input: TokenStream) -> TokenStream {
     expand(args.into(), input.into()).into()
+}
+
+/// Records the `.proto` definition of a message struct or enum, so that
+/// `<Trait>Plugin::proto()` defines it; on an enum, also lets it travel as a protobuf enum in a
+/// `#[plugin_interface]` signature.
+///
+/// It goes beside `prost::Message` on a struct, reading the same `#[prost(…)]` field
+/// attributes, and beside `prost::Enumeration` on an enum of unit variants numbered from 0:
+///
+/// ```
+/// use go_plugin::{PluginError, plugin_interface};
+///
+/// /// How urgent a note is.
+/// #[derive(Clone, Copy, Debug, PartialEq, Eq, prost::Enumeration, go_plugin::Proto)]
+/// pub enum Priority {
+///     Unspecified = 0,
+///     High = 1,
+/// }
+///
+/// #[derive(Clone, PartialEq, prost::Message, go_plugin::Proto)]
+/// pub struct Note {
+///     #[prost(string, tag = "1")]
+///     pub text: String,
+///     #[prost(enumeration = "Priority", tag = "2")]
+///     pub priority: i32,
+/// }
+///
+/// #[plugin_interface]
+/// pub trait Notes {
+///     async fn add(&self, note: Note) -> Result<u32, PluginError>;
+///     async fn count(&self, priority: Priority) -> Result<u32, PluginError>;
+/// }
+///
+/// fn main() {
+///     let proto = NotesPlugin::proto();
+///     assert!(proto.contains("message Note {\n  string text = 1;\n  Priority priority = 2;\n}"));
+///     assert!(proto.contains("enum Priority {\n  PRIORITY_UNSPECIFIED = 0;\n  PRIORITY_HIGH = 1;\n}"));
+/// }
+/// ```
+///
+/// Enum values are named as protoc expects (`PRIORITY_HIGH`), which prost-build turns back into
+/// `High`. A number the enum does not have fails the call that carries it, since a Rust enum
+/// has no value to keep it in. `#[proto(crate = "…")]` names the runtime when it is re-exported.
+#[proc_macro_derive(Proto, attributes(prost, proto))]
+pub fn derive_proto(input: TokenStream) -> TokenStream {
+    match syn::parse::<syn::DeriveInput>(input) {
+        Ok(input) => derive::expand(input).unwrap_or_else(syn::Error::into_compile_error),
+        Err(error) => error.into_compile_error(),
+    }
+    .into()
 }
 
 /// The whole expansion: the generated items, or the trait as written plus every error.
@@ -169,7 +223,7 @@ mod tests {
         .to_string();
         assert!(output.contains(":: renamed :: __private"), "{output}");
         assert!(
-            output.contains("\"::renamed::__private::prost\""),
+            output.contains(":: renamed :: __private :: prost :: Message for GetRequest"),
             "{output}"
         );
         assert!(!output.contains("go_plugin"), "{output}");

@@ -183,7 +183,7 @@ fn set<T>(slot: &mut Option<T>, value: T) -> bool {
 ///
 /// Falls back to `::go_plugin` when the manifest does not say (a re-exporting facade crate,
 /// or the runtime's own doctests); `crate = "…"` covers what detection cannot.
-fn runtime_path() -> Path {
+pub(crate) fn runtime_path() -> Path {
     match proc_macro_crate::crate_name("go-plugin") {
         Ok(FoundCrate::Name(name)) => match syn::parse_str::<Ident>(&name) {
             Ok(ident) => syn::parse_quote!(::#ident),

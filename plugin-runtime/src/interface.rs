@@ -27,8 +27,16 @@ pub trait PluginInterface {
     /// The fully qualified gRPC service name, for example `proto.KV`.
     const SERVICE_NAME: &'static str;
 
-    /// The `.proto` text of the interface, for authors in other languages.
+    /// The `.proto` text of the interface's own messages and service, for authors in other
+    /// languages; the structs and enums it uses are named in a comment.
     const PROTO: &'static str;
+
+    /// The whole `.proto` file: [`PROTO`](Self::PROTO) with the definitions of the structs and
+    /// enums the interface uses, for those deriving `go_plugin::Proto` (the others stay named
+    /// in a comment). It compiles as it is with protoc when every type derives it.
+    fn proto() -> String {
+        Self::PROTO.to_owned()
+    }
 
     /// Builds a client on a connection to a plugin.
     fn client(connection: Connection) -> Self::Client;

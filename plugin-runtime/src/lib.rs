@@ -7,6 +7,7 @@ mod broker;
 mod cleanup;
 mod client;
 mod controller;
+mod definitions;
 mod error;
 mod exit;
 mod generated;
@@ -25,12 +26,13 @@ mod stdio;
 mod stream;
 mod tls;
 mod transport;
+mod wire;
 
 pub use broker::{Broker, BrokeredServer};
 pub use cleanup::{cleanup_clients, cleanup_clients_on_signal};
 pub use client::{Client, ClientConfig};
 pub use error::{Code, Error, PluginError, Status};
-pub use go_plugin_macros::plugin_interface;
+pub use go_plugin_macros::{Proto, plugin_interface};
 pub use handshake::HandshakeConfig;
 pub use interface::{Connection, PluginInterface, PluginServer};
 pub use listener::Transport;
@@ -57,6 +59,14 @@ pub mod __private {
     pub use crate::interface::{
         BoxFuture, dial_callback, serve_callback, serve_unary, serve_unimplemented,
     };
+    /// The codecs of generated messages.
+    pub mod wire {
+        pub use crate::wire::*;
+    }
+    /// The `.proto` definitions of user types.
+    pub mod proto {
+        pub use crate::definitions::*;
+    }
     pub use crate::stream::{
         ResponseStream, serve_client_streaming, serve_server_streaming, serve_streaming,
     };

@@ -2,6 +2,7 @@
 //! launch binaries, bounded runs of real processes ([`run`]), and a pseudo-terminal to run a
 //! host in ([`terminal`]).
 
+pub mod catalog;
 pub mod pki;
 pub mod terminal;
 

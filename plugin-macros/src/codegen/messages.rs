@@ -1,11 +1,12 @@
 //! The request and response messages of every method, in one module named after the trait.
 
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{quote, quote_spanned};
 use syn::Ident;
+use syn::spanned::Spanned;
 
 use super::{field_type, inner_visibility, needs_glob_import, rebase};
-use crate::model::{Element, Field, Interface, Label, Method, Scalar, path_text};
+use crate::model::{Element, Field, Interface, Label, Method, Scalar};
 
 /// `pub mod kv_messages { pub struct GetRequest { … } … }`.
 pub(super) fn module(interface: &Interface) -> TokenStream {
@@ -14,7 +15,6 @@ pub(super) fn module(interface: &Interface) -> TokenStream {
     let trait_name = &interface.item.ident;
     let inner_vis = inner_visibility(vis);
     let krate = rebase(&interface.krate);
-    let prost_path = format!("{}::__private::prost", path_text(&krate));
 
     let structs = interface
         .methods
@@ -33,7 +33,6 @@ pub(super) fn module(interface: &Interface) -> TokenStream {
                     .iter()
                     .map(|arg| (&arg.field, format!(" The argument `{}`.", arg.field.name))),
                 &inner_vis,
-                &prost_path,
             );
             let response = message(
                 &krate,
@@ -45,7 +44,6 @@ pub(super) fn module(interface: &Interface) -> TokenStream {
                     .iter()
                     .map(|value| (value, " The method's result.".to_owned())),
                 &inner_vis,
-                &prost_path,
             );
             quote!(#request #response)
         });
@@ -119,62 +117,140 @@ fn message<'a>(
     doc: &str,
     fields: impl Iterator<Item = (&'a Field, String)>,
     vis: &TokenStream,
-    prost_path: &str,
 ) -> TokenStream {
-    let fields = fields.map(|(field, doc)| {
+    let fields: Vec<(&Field, String)> = fields.collect();
+    let private = quote!(#krate::__private);
+    let declarations = fields.iter().map(|(field, doc)| {
         let ident = &field.ident;
         let ty = field_type(field);
-        let attr = prost_attribute(field);
         quote! {
             #[doc = #doc]
-            #attr
             #vis #ident: #ty,
         }
     });
+    // Written in tag order, as prost and protoc write them.
+    let mut by_tag: Vec<&(&Field, String)> = fields.iter().collect();
+    by_tag.sort_by_key(|(field, _)| field.tag);
+    let message_name = name.to_string();
+    let (buf, wire_type, ctx, tag, error) = (
+        super::local("buf"),
+        super::local("wire_type"),
+        super::local("ctx"),
+        super::local("tag"),
+        super::local("error"),
+    );
+    // Each use of a message or enum field is reported at the field's type, so that a type
+    // which cannot travel is named where the user wrote it.
+    let at_type = |field: &Field, tokens: TokenStream| match field.ty.message() {
+        Some(path) => super::respan(tokens, path.span()),
+        None => tokens,
+    };
+    let field_codec = |field: &Field| {
+        let codec = field_codec(&private, field);
+        quote!(<#codec as #private::wire::Field>)
+    };
+    let encode = by_tag.iter().map(|(field, _)| {
+        let (codec, ident, tag) = (field_codec(field), &field.ident, field.tag);
+        at_type(field, quote!(#codec::encode(#tag, &self.#ident, #buf);))
+    });
+    let merge = by_tag.iter().map(|(field, _)| {
+        let (codec, ident, tag, name) = (field_codec(field), &field.ident, field.tag, &field.name);
+        let merge = at_type(
+            field,
+            quote!(#codec::merge(#wire_type, &mut self.#ident, #buf, #ctx)),
+        );
+        quote! {
+            #tag => #merge.map_err(|mut #error| {
+                #error.push(#message_name, #name);
+                #error
+            }),
+        }
+    });
+    let encoded_len = by_tag.iter().map(|(field, _)| {
+        let (codec, ident, tag) = (field_codec(field), &field.ident, field.tag);
+        at_type(field, quote!(+ #codec::encoded_len(#tag, &self.#ident)))
+    });
+    // Field by field through the runtime's codecs rather than prost's derive: the derive needs
+    // each field's kind written out, and `kind: Kind` may be a message or an enum.
     quote! {
         #[doc = #doc]
         #[derive(
             ::core::clone::Clone,
             ::core::cmp::PartialEq,
-            #krate::__private::prost::Message,
+            ::core::fmt::Debug,
+            ::core::default::Default,
         )]
-        #[prost(prost_path = #prost_path)]
         #vis struct #name {
-            #(#fields)*
+            #(#declarations)*
+        }
+
+        impl #private::prost::Message for #name {
+            fn encode_raw(&self, #buf: &mut impl #private::prost::bytes::BufMut) {
+                #(#encode)*
+            }
+
+            fn merge_field(
+                &mut self,
+                #tag: u32,
+                #wire_type: #private::prost::encoding::WireType,
+                #buf: &mut impl #private::prost::bytes::Buf,
+                #ctx: #private::prost::encoding::DecodeContext,
+            ) -> ::core::result::Result<(), #private::prost::DecodeError> {
+                match #tag {
+                    #(#merge)*
+                    _ => #private::prost::encoding::skip_field(#wire_type, #tag, #buf, #ctx),
+                }
+            }
+
+            fn encoded_len(&self) -> usize {
+                0 #(#encoded_len)*
+            }
+
+            fn clear(&mut self) {
+                *self = ::core::default::Default::default();
+            }
         }
     }
 }
 
-/// `#[prost(string, tag = "1")]`, `#[prost(message, optional, tag = "2")]`, ….
-fn prost_attribute(field: &Field) -> TokenStream {
-    let tag = field.tag.to_string();
-    if let Label::Map { key, btree } = field.ty.label {
-        let value = match &field.ty.element {
-            Element::Scalar(scalar) => scalar.proto_name(),
-            Element::Message(_) => "message",
-        };
-        let types = format!("{}, {value}", key.proto_name());
-        return if btree {
-            quote!(#[prost(btree_map = #types, tag = #tag)])
-        } else {
-            quote!(#[prost(map = #types, tag = #tag)])
-        };
-    }
-    let kind = match &field.ty.element {
-        Element::Scalar(Scalar::Bytes) => quote!(bytes = "vec"),
-        Element::Scalar(scalar) => {
-            let kind = Ident::new(scalar.proto_name(), proc_macro2::Span::call_site());
-            quote!(#kind)
+/// The runtime codec of a field: `Singular<Str>`, `Optional<User<Point>>`, `HashMapOf<…>`, ….
+fn field_codec(private: &TokenStream, field: &Field) -> TokenStream {
+    let element = element_codec(private, &field.ty.element);
+    match (field.ty.label, &field.ty.element) {
+        (Label::Singular, Element::Scalar(_)) => quote!(#private::wire::Singular<#element>),
+        // A message or enum argument is held as `Option`, as prost holds message fields.
+        (Label::Singular | Label::Optional, _) => quote!(#private::wire::Optional<#element>),
+        (Label::Repeated, _) => quote!(#private::wire::Repeated<#element>),
+        (Label::Map { key, btree }, _) => {
+            let key = element_codec(private, &Element::Scalar(key));
+            if btree {
+                quote!(#private::wire::BTreeMapOf<#key, #element>)
+            } else {
+                quote!(#private::wire::HashMapOf<#key, #element>)
+            }
         }
-        Element::Message(_) => quote!(message),
+    }
+}
+
+fn element_codec(private: &TokenStream, element: &Element) -> TokenStream {
+    let scalar = match element {
+        Element::Message(path) => {
+            let path = rebase(path);
+            return quote_spanned!(path.span()=> #private::wire::User<#path>);
+        }
+        Element::Scalar(scalar) => scalar,
     };
-    let label = match (field.ty.label, &field.ty.element) {
-        (Label::Singular, Element::Scalar(_)) => None,
-        (Label::Singular | Label::Optional, _) => Some(quote!(optional)),
-        (Label::Repeated, _) => Some(quote!(repeated)),
-        (Label::Map { .. }, _) => None,
+    let codec = match scalar {
+        Scalar::String => "Str",
+        Scalar::Bytes => "Bytes",
+        Scalar::Bool => "Bool",
+        Scalar::Int32 => "Int32",
+        Scalar::Int64 => "Int64",
+        Scalar::Uint32 => "Uint32",
+        Scalar::Uint64 => "Uint64",
+        Scalar::Float => "Float",
+        Scalar::Double => "Double",
     };
-    let parts = [Some(kind), label, Some(quote!(tag = #tag))];
-    let parts = parts.iter().flatten();
-    quote!(#[prost(#(#parts),*)])
+    let codec = Ident::new(codec, proc_macro2::Span::call_site());
+    quote!(#private::wire::#codec)
 }

@@ -196,18 +196,20 @@ fn local(name: &str) -> syn::Ident {
     syn::Ident::new(name, proc_macro2::Span::mixed_site())
 }
 
-/// `tokens` with every span set to `span`, so that errors about them point at `span`.
+/// `tokens` reported at `span`, so that errors about them point there; names still resolve
+/// as they did (a local of the generated code stays one).
 fn respan(tokens: TokenStream, span: proc_macro2::Span) -> TokenStream {
     tokens
         .into_iter()
         .map(|mut tree| {
+            let located = tree.span().located_at(span);
             if let proc_macro2::TokenTree::Group(group) = &tree {
                 let mut respanned =
                     proc_macro2::Group::new(group.delimiter(), respan(group.stream(), span));
-                respanned.set_span(span);
+                respanned.set_span(located);
                 tree = respanned.into();
             } else {
-                tree.set_span(span);
+                tree.set_span(located);
             }
             tree
         })

@@ -7,6 +7,56 @@ use crate::model::{Element, Field, Interface, Label, Method, last_segment, path_
 
 /// The whole file: syntax, package, a request and a response message per method, the service.
 pub(crate) fn render(interface: &Interface) -> String {
+    let parts = parts(interface);
+    let head: String = head_pieces(&parts.head)
+        .into_iter()
+        .filter_map(|piece| match piece {
+            Piece::Text(text) => Some(text),
+            Piece::OptionalLabel(_) => None,
+        })
+        .collect();
+    format!("{head}{}\n{}", parts.foreign, parts.service)
+}
+
+/// Stands in the head for the `optional ` label of an `Option<T>` field of a Rust type `T`:
+/// only an enum takes it, and only the type itself knows whether it is one.
+const OPTIONAL_START: char = '\u{1}';
+const OPTIONAL_END: char = '\u{2}';
+
+/// A piece of the head: text, or the place of an `optional ` label that depends on a type.
+pub(crate) enum Piece<'a> {
+    Text(&'a str),
+    /// The Rust type, as `path_text` writes it.
+    OptionalLabel(&'a str),
+}
+
+/// The head cut where a label depends on a Rust type.
+pub(crate) fn head_pieces(head: &str) -> Vec<Piece<'_>> {
+    let mut pieces = Vec::new();
+    let mut rest = head;
+    while let Some(start) = rest.find(OPTIONAL_START) {
+        pieces.push(Piece::Text(&rest[..start]));
+        let after = &rest[start + OPTIONAL_START.len_utf8()..];
+        let end = after.find(OPTIONAL_END).unwrap_or(after.len());
+        pieces.push(Piece::OptionalLabel(&after[..end]));
+        rest = after.get(end + OPTIONAL_END.len_utf8()..).unwrap_or("");
+    }
+    pieces.push(Piece::Text(rest));
+    pieces
+}
+
+/// The file in the pieces that `<Trait>Plugin::proto()` puts the user types' definitions
+/// between.
+pub(crate) struct Parts {
+    /// Syntax, package and the generated messages.
+    pub(crate) head: String,
+    /// The comment naming the user types, for the constant.
+    pub(crate) foreign: String,
+    /// The service.
+    pub(crate) service: String,
+}
+
+pub(crate) fn parts(interface: &Interface) -> Parts {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -34,11 +84,15 @@ pub(crate) fn render(interface: &Interface) -> String {
         message(&mut out, &method.response.to_string(), &value);
     }
 
+    let head = std::mem::take(&mut out);
     let foreign = foreign_messages(&interface.methods);
     if !foreign.is_empty() {
-        out.push_str(
+        let _ = writeln!(
+            out,
             "\n// These messages are Rust types deriving `prost::Message`; define them here with \
-             the same field numbers:\n",
+             the same field numbers (`{}::proto()` defines those that derive \
+             `go_plugin::Proto`):",
+            interface.items.plugin
         );
         for (name, paths) in &foreign {
             let _ = writeln!(
@@ -49,7 +103,7 @@ pub(crate) fn render(interface: &Interface) -> String {
         }
     }
 
-    out.push('\n');
+    let foreign = std::mem::take(&mut out);
     comment(&mut out, "", &interface.docs());
     let _ = writeln!(out, "service {} {{", interface.service.value);
     for method in &interface.methods {
@@ -66,7 +120,11 @@ pub(crate) fn render(interface: &Interface) -> String {
         );
     }
     out.push_str("}\n");
-    out
+    Parts {
+        head,
+        foreign,
+        service: out,
+    }
 }
 
 fn message(out: &mut String, name: &str, fields: &[&Field]) {
@@ -80,7 +138,10 @@ fn message(out: &mut String, name: &str, fields: &[&Field]) {
     for field in fields {
         // Message fields have presence already; proto3 `optional` is for scalars.
         let label = match (field.ty.label, &field.ty.element) {
-            (Label::Singular, _) | (Label::Optional, Element::Message(_)) => "",
+            (Label::Optional, Element::Message(path)) => {
+                &format!("{OPTIONAL_START}{}{OPTIONAL_END}", path_text(path))
+            }
+            (Label::Singular, _) => "",
             (Label::Optional, Element::Scalar(_)) => "optional ",
             (Label::Repeated, _) => "repeated ",
             (Label::Map { .. }, _) => "",
@@ -99,7 +160,7 @@ fn message(out: &mut String, name: &str, fields: &[&Field]) {
 }
 
 /// The message types the interface uses but does not define, by `.proto` name.
-fn foreign_messages(methods: &[Method]) -> BTreeMap<String, Vec<String>> {
+pub(crate) fn foreign_messages(methods: &[Method]) -> BTreeMap<String, Vec<String>> {
     let mut foreign: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for method in methods {
         let fields = method.args.iter().map(|arg| &arg.field);

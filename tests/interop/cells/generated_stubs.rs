@@ -20,13 +20,79 @@ fn exported_proto(dir: &Path) {
 }
 
 fn protoc(dir: &Path, args: &[&str]) {
+    protoc_files(dir, args, &["kv.proto"]);
+}
+
+/// grpcio-tools' protoc on `files` in `dir`.
+fn protoc_files(dir: &Path, args: &[&str], files: &[&str]) {
     let mut command = Command::new(&env().python);
     command
         .current_dir(dir)
         .args(["-m", "grpc_tools.protoc", "-I."])
         .args(args)
-        .arg("kv.proto");
+        .args(files);
     run(command, RUN_TIMEOUT).success();
+}
+
+/// protoc's Go and Go-gRPC stubs of `files` (in `dir`), as package main of
+/// `tests/interop/go18/<package>`.
+fn go_stubs(dir: &Path, package: &str, files: &[&str]) {
+    let env = env();
+    let mappings: Vec<String> = files
+        .iter()
+        .map(|file| format!("M{file}=interop/go18/{package};main"))
+        .collect();
+    let mut args = vec![
+        format!(
+            "--plugin=protoc-gen-go={}",
+            env.tool("protoc-gen-go").display()
+        ),
+        format!(
+            "--plugin=protoc-gen-go-grpc={}",
+            env.tool("protoc-gen-go-grpc").display()
+        ),
+        "--go_out=.".to_owned(),
+        "--go_opt=paths=source_relative".to_owned(),
+        "--go-grpc_out=.".to_owned(),
+        "--go-grpc_opt=paths=source_relative".to_owned(),
+    ];
+    for mapping in &mappings {
+        args.push(format!("--go_opt={mapping}"));
+        args.push(format!("--go-grpc_opt={mapping}"));
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    protoc_files(dir, &args, files);
+}
+
+/// `go build` of `tests/interop/go18/<package>` with the generated `stubs` (files in `dir`)
+/// joining its package main without entering the source tree.
+fn go_build_with(dir: &Path, package: &str, stubs: &[String]) -> std::path::PathBuf {
+    let env = env();
+    let source = env.interop.join("go18").join(package);
+    let replace: serde_json::Map<String, serde_json::Value> = stubs
+        .iter()
+        .map(|stub| {
+            (
+                source.join(stub).display().to_string(),
+                dir.join(stub).display().to_string().into(),
+            )
+        })
+        .collect();
+    let overlay = serde_json::json!({ "Replace": replace });
+    let overlay_path = dir.join(format!("{package}-overlay.json"));
+    std::fs::write(&overlay_path, overlay.to_string()).expect("write overlay");
+    let binary = dir.join(package);
+    let mut build = Command::new("go");
+    build
+        .current_dir(env.interop.join("go18"))
+        .env("GOFLAGS", "-mod=readonly -buildvcs=false")
+        .arg("build")
+        .arg(format!("-overlay={}", overlay_path.display()))
+        .arg("-o")
+        .arg(&binary)
+        .arg(format!("./{package}"));
+    run(build, RUN_TIMEOUT).success();
+    binary
 }
 
 /// grpcio with its default channel options, as a Python host would use it: on a Unix socket it
@@ -62,48 +128,12 @@ fn go_client_with_stubs_from_exported_proto_calls_rust_plugin() {
     let env = env();
     let dir = workdir();
     exported_proto(dir.path());
-    let go_option = "Mkv.proto=interop/go18/stubclient;main";
-    protoc(
+    go_stubs(dir.path(), "stubclient", &["kv.proto"]);
+    let binary = go_build_with(
         dir.path(),
-        &[
-            &format!(
-                "--plugin=protoc-gen-go={}",
-                env.tool("protoc-gen-go").display()
-            ),
-            &format!(
-                "--plugin=protoc-gen-go-grpc={}",
-                env.tool("protoc-gen-go-grpc").display()
-            ),
-            "--go_out=.",
-            "--go_opt=paths=source_relative",
-            &format!("--go_opt={go_option}"),
-            "--go-grpc_out=.",
-            "--go-grpc_opt=paths=source_relative",
-            &format!("--go-grpc_opt={go_option}"),
-        ],
+        "stubclient",
+        &["kv.pb.go".to_owned(), "kv_grpc.pb.go".to_owned()],
     );
-
-    // The generated files join stubclient's package main without entering the source tree.
-    let package = env.interop.join("go18/stubclient");
-    let overlay = serde_json::json!({ "Replace": {
-        package.join("kv.pb.go").display().to_string(): dir.path().join("kv.pb.go").display().to_string(),
-        package.join("kv_grpc.pb.go").display().to_string(): dir.path().join("kv_grpc.pb.go").display().to_string(),
-    }});
-    std::fs::write(dir.path().join("overlay.json"), overlay.to_string()).expect("write overlay");
-    let binary = dir.path().join("stubclient");
-    let mut build = Command::new("go");
-    build
-        .current_dir(env.interop.join("go18"))
-        .env("GOFLAGS", "-mod=readonly -buildvcs=false")
-        .arg("build")
-        .arg(format!(
-            "-overlay={}",
-            dir.path().join("overlay.json").display()
-        ))
-        .arg("-o")
-        .arg(&binary)
-        .arg("./stubclient");
-    run(build, RUN_TIMEOUT).success();
 
     let work = dir.path().join("run");
     std::fs::create_dir(&work).expect("mkdir run");
@@ -198,4 +228,72 @@ fn write_pem(field: &str, path: &Path) {
         .arg("-out")
         .arg(path);
     run(to_pem, RUN_TIMEOUT).success();
+}
+
+/// The catalog's files, `catalog.proto` and `scorer.proto`, as `catalog-plugin` prints them.
+fn catalog_protos(dir: &Path) {
+    for (command, file) in [("proto", "catalog.proto"), ("scorer-proto", "scorer.proto")] {
+        let mut print = rust_command(Path::new(CATALOG_PLUGIN), dir);
+        print.arg(command);
+        let proto = run(print, RUN_TIMEOUT).success();
+        std::fs::write(dir.join(file), proto.stdout).expect("write the .proto");
+    }
+}
+
+const CATALOG_PLUGIN: &str = env!("CARGO_BIN_EXE_catalog-plugin");
+
+/// What both clients print for the catalog's calls: nested messages, enums (in messages, maps,
+/// lists and `optional`), maps and a server stream, each value as the plugin changed it.
+const CATALOG_CALLS: &str = "describe: box/SHADE_DARK parts=[2:SHADE_LIGHT,1:SHADE_DARK] \
+     counts={a=1,also=3,also_dark=2,maybe=0} main=9:SHADE_DARK \
+     labels={old=SHADE_LIGHT,x=SHADE_LIGHT,y=SHADE_DARK}
+list: it-0 parts=[0:SHADE_LIGHT] counts={} main=none labels={} | it-1 parts=[1:SHADE_DARK] \
+     counts={} main=none labels={} | it-2 parts=[2:SHADE_LIGHT] counts={} main=none labels={}
+";
+
+/// A go-plugin v1.8.0 host written only from the catalog's exported `.proto` files (protoc's
+/// Go stubs, no Rust-side knowledge) dispenses `catalog-plugin`, makes the calls and serves the
+/// `Scorer` callback through go-plugin's broker, as examples/bidirectional does.
+#[test]
+fn go_plugin_host_with_stubs_from_exported_protos_drives_a_rich_rust_interface() {
+    let dir = workdir();
+    catalog_protos(dir.path());
+    go_stubs(
+        dir.path(),
+        "cataloghost",
+        &["catalog.proto", "scorer.proto"],
+    );
+    let stubs: Vec<String> = ["catalog", "scorer"]
+        .iter()
+        .flat_map(|name| [format!("{name}.pb.go"), format!("{name}_grpc.pb.go")])
+        .collect();
+    let binary = go_build_with(dir.path(), "cataloghost", &stubs);
+    let mut command = Command::new(&binary);
+    command.current_dir(dir.path()).arg(CATALOG_PLUGIN);
+    let host = run(command, RUN_TIMEOUT).success();
+    // Scores: 10 per letter of the name plus one per part, summed by the plugin.
+    assert_eq!(host.stdout, format!("{CATALOG_CALLS}total: 43\n"), "{host}");
+}
+
+/// grpcio with stubs generated only from the catalog's exported `.proto` text calls
+/// `catalog-plugin`, and prints what the Go host prints.
+#[test]
+fn python_client_with_stubs_from_exported_proto_calls_a_rich_rust_interface() {
+    let env = env();
+    let dir = workdir();
+    catalog_protos(dir.path());
+    std::fs::create_dir(dir.path().join("stubs")).expect("mkdir stubs");
+    protoc_files(
+        dir.path(),
+        &["--python_out=stubs", "--grpc_python_out=stubs"],
+        &["catalog.proto"],
+    );
+    let mut command = Command::new(&env.python);
+    command
+        .current_dir(dir.path())
+        .env("PYTHONPATH", dir.path().join("stubs"))
+        .arg(env.python_peer("catalog_client.py"))
+        .arg(CATALOG_PLUGIN);
+    let client = run(command, RUN_TIMEOUT).success();
+    assert_eq!(client.stdout, CATALOG_CALLS, "{client}");
 }
