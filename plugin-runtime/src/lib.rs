@@ -1,5 +1,8 @@
 //! Serve and launch [HashiCorp go-plugin](https://github.com/hashicorp/go-plugin) compatible
 //! gRPC plugins whose interface is an ordinary Rust trait.
+//!
+//! New here? The [guide] goes through plugins, hosts, messages, errors, callbacks and streams,
+//! TLS, debugging, testing and logging, and maps go-plugin's names to this crate's items.
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
@@ -11,6 +14,7 @@ mod definitions;
 mod error;
 mod exit;
 mod generated;
+pub mod guide;
 mod handshake;
 mod interface;
 mod listener;
