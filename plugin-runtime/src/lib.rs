@@ -11,6 +11,7 @@ mod error;
 mod exit;
 mod generated;
 mod handshake;
+pub mod inspect;
 mod interface;
 mod listener;
 mod log;
