@@ -16,6 +16,7 @@ mod exit;
 mod generated;
 pub mod guide;
 mod handshake;
+pub mod inspect;
 mod interface;
 mod listener;
 mod log;

@@ -15,6 +15,7 @@ mod timestamp;
 pub(crate) use format::install_plugin_subscriber;
 pub use format::{HclogLayer, init_plugin_logging};
 pub(crate) use mirror::{DEFAULT_BUFFER, mirror_stderr};
+pub(crate) use parse::StderrParser;
 pub(crate) use tail::StderrTail;
 
 #[cfg(test)]

@@ -304,6 +304,8 @@ impl Services {
         health_reporter
             .set_service_status("plugin", tonic_health::ServingStatus::Serving)
             .await;
+        // Like every other service here: no 4 MiB receive limit (tonic's default).
+        let health = health.max_decoding_message_size(crate::MAX_MESSAGE_SIZE);
         let (controller, shutdown) = Controller::new();
         let (stop, stopping) = watch::channel(false);
         let (stdio, feed) = StdioService::new(stopping.clone());

@@ -84,6 +84,15 @@ impl TlsConfig {
         Ok(self)
     }
 
+    /// Both roles of an AutoMTLS configuration.
+    pub(crate) fn from_pinned(pinned: PinnedTls) -> Self {
+        TlsConfig {
+            server: Some(pinned.server),
+            client: Some(pinned.client),
+            server_name: pinned.server_name,
+        }
+    }
+
     pub(crate) fn into_tls(self) -> Tls {
         Tls {
             server: self.server,

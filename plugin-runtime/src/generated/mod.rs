@@ -15,6 +15,6 @@
     missing_debug_implementations,
     clippy::all
 )]
-pub(crate) mod plugin {
+pub mod plugin {
     include!("plugin.rs");
 }

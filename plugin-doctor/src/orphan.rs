@@ -1,0 +1,190 @@
+//! The orphan check: does the plugin exit when its host dies? The doctor starts the plugin
+//! through a short-lived host, itself re-executed in a hidden mode, SIGKILLs that host once the
+//! plugin has printed its handshake, and watches the plugin through a pidfd.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::process::{ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+use tokio::io::AsyncBufReadExt;
+
+use crate::args::ORPHAN_HOST;
+use crate::handshake::looks_like_handshake;
+use crate::launch::HostEnv;
+use crate::report::Check;
+
+const ID: &str = "lifecycle.orphan";
+
+/// How long the plugin gets to notice that its host is gone.
+const NOTICE: Duration = Duration::from_secs(3);
+
+/// How long the intermediate host lives at most if nobody kills it.
+const HOST_LIFETIME: Duration = Duration::from_secs(60);
+
+/// The intermediate host: starts `command` (with the environment it was given), waits for its
+/// handshake, prints the plugin's pid (or `none`) and waits to be killed.
+pub(crate) fn host(command: &[String]) -> ExitCode {
+    let spawned = std::process::Command::new(&command[0])
+        .args(&command[1..])
+        .stdin(Stdio::inherit())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn();
+    let Ok(mut child) = spawned else {
+        println!("none");
+        return ExitCode::FAILURE;
+    };
+    if let Some(mut stderr) = child.stderr.take() {
+        std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+    }
+    let mut answer = "none".to_owned();
+    if let Some(stdout) = child.stdout.take() {
+        let mut stdout = BufReader::new(stdout);
+        let mut line = String::new();
+        while matches!(stdout.read_line(&mut line), Ok(n) if n > 0) {
+            if looks_like_handshake(&line) {
+                answer = child.id().to_string();
+                break;
+            }
+            line.clear();
+        }
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 8192];
+            while matches!(stdout.read(&mut buf), Ok(n) if n > 0) {}
+        });
+    }
+    println!("{answer}");
+    let _ = std::io::stdout().flush();
+    std::thread::sleep(HOST_LIFETIME);
+    let _ = child.kill();
+    ExitCode::SUCCESS
+}
+
+/// `lifecycle.orphan`.
+pub(crate) async fn check(command: &[String], env: &HostEnv, timeout: Duration) -> Check {
+    let exe = match std::env::current_exe() {
+        Ok(exe) => exe,
+        Err(err) => return Check::skip(ID, format!("cannot re-run the doctor as a host: {err}")),
+    };
+    let mut std_command = std::process::Command::new(exe);
+    std_command.arg(ORPHAN_HOST).arg("--").args(command);
+    env.apply(&mut std_command);
+    std_command
+        .stdin(Stdio::inherit())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut host = tokio::process::Command::from(std_command);
+    host.kill_on_drop(true);
+    let mut host = match host.spawn() {
+        Ok(host) => host,
+        Err(err) => return Check::skip(ID, format!("cannot start the intermediate host: {err}")),
+    };
+    let Some(stdout) = host.stdout.take() else {
+        return Check::skip(ID, "the intermediate host has no stdout");
+    };
+    let mut line = String::new();
+    let mut reader = tokio::io::BufReader::new(stdout);
+    let read = tokio::time::timeout(
+        timeout + Duration::from_secs(1),
+        reader.read_line(&mut line),
+    )
+    .await;
+    let pid = match read {
+        Ok(Ok(_)) => line.trim().parse::<u32>().ok(),
+        _ => None,
+    };
+    let Some(pid) = pid else {
+        let _ = host.kill().await;
+        return Check::skip(
+            ID,
+            "the plugin printed no handshake under the intermediate host",
+        );
+    };
+    // Opened while the host lives: the plugin is its unreaped child, so the pid is the plugin's.
+    let handle = PidFd::open(pid);
+    let _ = host.kill().await;
+    let killed = Instant::now();
+    let exited = loop {
+        let gone = match &handle {
+            Some(handle) => handle.exited(),
+            None => !alive(pid),
+        };
+        if gone {
+            break Some(killed.elapsed());
+        }
+        if killed.elapsed() > NOTICE {
+            break None;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    match exited {
+        Some(after) => Check::pass(
+            ID,
+            format!("exited {after:.0?} after its host was SIGKILLed"),
+        ),
+        None => {
+            if let Some(handle) = &handle {
+                handle.kill();
+            }
+            Check::warn(
+                ID,
+                format!(
+                    "still running {NOTICE:?} after its host was SIGKILLed (killed by the doctor); go-plugin's \
+                     Go plugins behave the same (go-plugin#10, #210): they die only when they next write to the closed pipes"
+                ),
+                "exit when the host goes away: watch the parent process (a pidfd, or getppid() changing) or \
+                 for EOF on a pipe from the host",
+            )
+        }
+    }
+}
+
+/// Alive and not a zombie, from `/proc`.
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        !stat
+            .rsplit(')')
+            .next()
+            .is_some_and(|rest| rest.trim_start().starts_with(['Z', 'X']))
+    })
+}
+
+/// A process handle that stays the plugin's even after it has been reaped by someone else.
+struct PidFd(OwnedFd);
+
+impl PidFd {
+    fn open(pid: u32) -> Option<PidFd> {
+        let pid = libc::pid_t::try_from(pid).ok()?;
+        // SAFETY: pidfd_open takes a pid and flags and returns a new descriptor or -1.
+        let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+        let fd = i32::try_from(fd).ok().filter(|fd| *fd >= 0)?;
+        // SAFETY: the descriptor was just returned to us and is owned by nothing else.
+        Some(PidFd(unsafe { OwnedFd::from_raw_fd(fd) }))
+    }
+
+    /// A pidfd polls readable once its process has exited.
+    fn exited(&self) -> bool {
+        let mut poll = libc::pollfd {
+            fd: self.0.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd, no waiting.
+        let ready = unsafe { libc::poll(&mut poll, 1, 0) };
+        ready > 0
+    }
+
+    fn kill(&self) {
+        // SAFETY: pidfd_send_signal on our own descriptor, no siginfo, no flags.
+        unsafe {
+            libc::syscall(
+                libc::SYS_pidfd_send_signal,
+                self.0.as_raw_fd(),
+                libc::SIGKILL,
+                std::ptr::null::<libc::siginfo_t>(),
+                0,
+            );
+        }
+    }
+}

@@ -1,0 +1,141 @@
+//! The host's steps one at a time, for tools that examine a plugin instead of using it (the
+//! `plugin-doctor` command): parse a handshake line, make an AutoMTLS identity, dial an address,
+//! read a log line — each as [`Client::start`](crate::Client::start) does it, with go-plugin's
+//! rules and error texts, but without launching anything or hiding what the plugin did.
+//!
+//! ```
+//! use go_plugin::inspect::{LogLines, parse_handshake};
+//! use go_plugin::ReattachAddress;
+//!
+//! let line = parse_handshake("1|1|unix|/tmp/plugin1|grpc|\n", &[1], false).unwrap();
+//! assert_eq!(line.address, ReattachAddress::Unix("/tmp/plugin1".into()));
+//!
+//! let mut logs = LogLines::default();
+//! let hclog = br#"{"@level":"info","@message":"hi","@timestamp":"2026-01-02T03:04:05.000006Z"}"#;
+//! assert!(logs.classify(hclog).hclog);
+//! assert!(!logs.classify(b"plain text").hclog);
+//! ```
+
+use rustls::pki_types::CertificateDer;
+use tonic::transport::Channel;
+
+use crate::Error;
+use crate::handshake::{self, Network};
+use crate::log::StderrParser;
+use crate::mtls::Identity;
+use crate::reattach::ReattachAddress;
+use crate::tls::{Tls, TlsConfig};
+
+/// A handshake line a go-plugin host accepts, field by field.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct HandshakeLine {
+    /// Field 1, the core protocol version: always 1 once accepted.
+    pub core: u32,
+    /// Field 2, the app protocol version: one of those offered.
+    pub app_version: u32,
+    /// Fields 3 and 4.
+    pub address: ReattachAddress,
+    /// Field 5 (`netrpc` when absent).
+    pub protocol: String,
+    /// Field 6 decoded, when it is long enough to be a certificate (over 50 characters).
+    pub server_cert: Option<Vec<u8>>,
+    /// Field 7 as a Go boolean, when present.
+    pub multiplex: Option<bool>,
+}
+
+/// Parses and checks `line` as our host does: `versions` offered, only `grpc` allowed,
+/// multiplexing asked for when `multiplex` says so. The errors are go-plugin's
+/// (`Unrecognized remote plugin message: …`, `incompatible API version with plugin. …`,
+/// `error parsing server cert: illegal base64 data at input byte N`, …).
+pub fn parse_handshake(
+    line: &str,
+    versions: &[u32],
+    multiplex: bool,
+) -> Result<HandshakeLine, Error> {
+    let parsed = handshake::parse_line(line, versions, multiplex, None)?;
+    Ok(HandshakeLine {
+        core: parsed.core,
+        app_version: parsed.app_version,
+        address: ReattachAddress::from_network(&parsed.network),
+        protocol: parsed.protocol,
+        server_cert: parsed.server_cert,
+        multiplex: parsed.mux,
+    })
+}
+
+/// Handshake field 6 as a certificate: unpadded standard base64 (Go's `RawStdEncoding`) of the
+/// DER, or go-plugin's `error parsing server cert: …`.
+pub fn decode_certificate(field: &str) -> Result<Vec<u8>, Error> {
+    handshake::decode_certificate(field)
+}
+
+/// A host's one-time AutoMTLS identity: a certificate in go-plugin's template, for
+/// `PLUGIN_CLIENT_CERT`, and the TLS that trusts exactly the plugin's certificate.
+#[derive(Debug)]
+pub struct AutoMtls(Identity);
+
+impl AutoMtls {
+    /// A fresh identity (ECDSA P-521, self-signed, as go-plugin's host makes it).
+    pub fn generate() -> Result<AutoMtls, Error> {
+        Ok(AutoMtls(Identity::generate()?))
+    }
+
+    /// The certificate PEM, the value of `PLUGIN_CLIENT_CERT`.
+    pub fn certificate_pem(&self) -> &str {
+        self.0.certificate_pem()
+    }
+
+    /// TLS presenting this identity and accepting only `plugin_cert` (DER, from the handshake).
+    pub fn pinned_to(&self, plugin_cert: &[u8]) -> Result<TlsConfig, Error> {
+        let pinned = crate::mtls::pinned(&self.0, [CertificateDer::from(plugin_cert.to_vec())])?;
+        Ok(TlsConfig::from_pinned(pinned))
+    }
+}
+
+/// A channel to `address` that connects on first use, with the host's HTTP/2 settings, over
+/// `tls` when given. Calls on it should lift tonic's 4 MiB default limits to
+/// [`MAX_MESSAGE_SIZE`](crate::MAX_MESSAGE_SIZE), as go-plugin's host does.
+pub fn dial(address: &ReattachAddress, tls: Option<&TlsConfig>) -> Channel {
+    let network = match address {
+        ReattachAddress::Unix(path) => Network::Unix(path.clone()),
+        ReattachAddress::Tcp(address) => Network::Tcp(address.clone()),
+    };
+    let tls = tls
+        .cloned()
+        .map(TlsConfig::into_tls)
+        .unwrap_or_else(Tls::default);
+    crate::transport::dial(&network, &tls)
+}
+
+/// How a host reads one line of a plugin's log channel (stderr).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LogLine {
+    /// Whether it is an hclog JSON record the host parses (a JSON object with a string
+    /// `@message`, a recognised `@level` and an `@timestamp` with six fractional digits and a
+    /// zone, or none); otherwise the host logs the whole line as written.
+    pub hclog: bool,
+    /// The level the host logs it at.
+    pub level: tracing::Level,
+}
+
+/// Reads a plugin's log channel line by line as go-plugin's host does; it remembers whether a
+/// Go panic has begun (every later plain line is an ERROR).
+#[derive(Debug, Default)]
+pub struct LogLines(StderrParser);
+
+impl LogLines {
+    /// How the host reads `line` (without its line ending).
+    pub fn classify(&mut self, line: &[u8]) -> LogLine {
+        let record = self.0.parse(line);
+        LogLine {
+            hclog: record.timestamp.is_some(),
+            level: record.level,
+        }
+    }
+}
+
+/// go-plugin's own services (proto package `plugin`: `GRPCBroker`, `GRPCController`,
+/// `GRPCStdio`) as tonic clients and servers, generated from `proto/plugin/*.proto`.
+pub use crate::generated::plugin as proto;
