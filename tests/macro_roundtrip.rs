@@ -797,3 +797,31 @@ fn the_whole_proto_defines_the_structs_and_enums_and_compiles() {
         tests::catalog::CATALOG_PROTO
     );
 }
+
+/// A host that holds "a plugin or an in-process implementation" in one type: `DynKv` of
+/// either, which is a `Kv` again and can itself be served.
+#[tokio::test]
+async fn a_client_and_a_local_implementation_are_one_type() {
+    let served = serve(&[KvPlugin::server(Memory::default())]).await;
+    let stores = [
+        DynKv::new(KvClient::new(served.connection.clone())),
+        DynKv::new(Memory::default()),
+    ];
+    for store in &stores {
+        store.put("k".into(), b"v".to_vec()).await.expect("put");
+        assert_eq!(store.get("k".into()).await.expect("get"), b"v");
+    }
+    // Clones share the implementation.
+    let local = stores[1].clone();
+    local
+        .put("shared".into(), b"1".to_vec())
+        .await
+        .expect("put");
+    assert_eq!(stores[1].get("shared".into()).await.expect("get"), b"1");
+
+    // The client behind `DynKv`, served again: a proxy in one line.
+    let proxy = serve(&[KvPlugin::server(stores[0].clone())]).await;
+    let through = KvClient::new(proxy.connection.clone());
+    through.put("p".into(), b"2".to_vec()).await.expect("put");
+    assert_eq!(stores[0].get("p".into()).await.expect("get"), b"2");
+}

@@ -64,7 +64,9 @@ use proc_macro::TokenStream;
 /// - `KvServer<T>`, a tonic service that routes calls to an implementation `T: Kv`;
 /// - `KvPlugin`, which implements `go_plugin::PluginInterface` (what a host dispenses) and
 ///   has `KvPlugin::server(implementation)` (what a plugin serves);
-/// - `KV_PROTO`, the equivalent `.proto` text.
+/// - `DynKv`, a client or any implementation behind one cloneable type (`DynKv::new(…)`), for
+///   hosts that hold "the plugin, or an in-process stand-in"; it implements `Kv` again;
+/// - `KV_PROTO`, the equivalent `.proto` text (and `KvPlugin::proto()`, the whole file).
 ///
 /// The gRPC service is `<package>.<service>`, and each method is the UpperCamelCase of its Rust
 /// name: `/proto.KV/Get` above.

@@ -51,6 +51,8 @@ pub(crate) struct GeneratedItems {
     pub(crate) server: Ident,
     /// `KvPlugin`.
     pub(crate) plugin: Ident,
+    /// `DynKv`, a plugin's client or any implementation behind one type.
+    pub(crate) dynamic: Ident,
     /// `kv_messages`.
     pub(crate) messages: Ident,
     /// `KV_PROTO`.
@@ -148,9 +150,14 @@ impl Arg {
     /// The item generated beside a callback's trait, for example `AddHelperPlugin` for
     /// `shared::AddHelper`.
     pub(crate) fn callback_item(&self, suffix: &str) -> Option<Path> {
+        self.callback_named(|name| format!("{name}{suffix}"))
+    }
+
+    /// The item generated beside a callback's trait, named from the trait's name.
+    pub(crate) fn callback_named(&self, name: impl Fn(&Ident) -> String) -> Option<Path> {
         let mut path = self.callback.clone()?;
         let last = path.segments.last_mut()?;
-        last.ident = Ident::new(&format!("{}{suffix}", last.ident), last.ident.span());
+        last.ident = Ident::new(&name(&last.ident), last.ident.span());
         last.arguments = syn::PathArguments::None;
         Some(path)
     }

@@ -256,6 +256,7 @@ fn generated_items(trait_name: &Ident, errors: &mut Errors) -> Option<GeneratedI
         client: ident(format!("{plain}Client"))?,
         server: ident(format!("{plain}Server"))?,
         plugin: ident(format!("{plain}Plugin"))?,
+        dynamic: ident(format!("Dyn{plain}"))?,
         messages: ident(names::messages_module(trait_name))?,
         proto: ident(names::proto_const(trait_name))?,
     })
@@ -675,6 +676,10 @@ fn output(sig: &syn::Signature, errors: &mut Errors) -> Option<Output> {
         errors.spanned(ty, RETURN_ADVICE);
         return None;
     };
+    if let Some(advice) = not_an_error_type(error) {
+        errors.spanned(error, advice);
+        return None;
+    }
     let streamed = types::stream_item(ok);
     let value = match errors.ok(types::map(streamed.unwrap_or(ok)))? {
         Mapped::Unit if streamed.is_some() => {
@@ -697,6 +702,45 @@ fn output(sig: &syn::Signature, errors: &mut Errors) -> Option<Output> {
         error: error.clone(),
         value,
     })
+}
+
+/// Advice for error types that obviously cannot carry a gRPC status: they implement neither
+/// `From<go_plugin::Error>` nor `Into<Status>`, and rustc's own message would not say why both
+/// are needed.
+fn not_an_error_type(error: &Type) -> Option<String> {
+    let name = match error {
+        Type::Reference(_) => "a reference".to_owned(),
+        Type::Tuple(tuple) if tuple.elems.is_empty() => "`()`".to_owned(),
+        Type::Path(path) if path.qself.is_none() => {
+            let last = path.path.segments.last()?.ident.to_string();
+            let foreign_error = last == "Error" && is_foreign_error(path);
+            if !(matches!(last.as_str(), "String" | "str" | "Box") || foreign_error) {
+                return None;
+            }
+            format!("`{}`", quote::quote!(#error).to_string().replace(' ', ""))
+        }
+        _ => return None,
+    };
+    Some(format!(
+        "{name} cannot be a plugin method's error: a failed call travels as a gRPC status, so \
+         `E` must implement `From<go_plugin::Error>` (for the client) and `Into<go_plugin::Status>` \
+         (for the server); use `go_plugin::PluginError` (for example \
+         `PluginError::internal(message)`), or an error type of yours with those two conversions"
+    ))
+}
+
+/// `std::io::Error`, `anyhow::Error` and the like, written with their crate's path.
+fn is_foreign_error(path: &syn::TypePath) -> bool {
+    let first = path
+        .path
+        .segments
+        .first()
+        .map(|segment| segment.ident.to_string());
+    path.path.segments.len() > 1
+        && matches!(
+            first.as_deref(),
+            Some("std" | "io" | "anyhow" | "eyre" | "fmt")
+        )
 }
 
 /// `T` and `E` of a type written `Result<T, E>` (with any path before `Result`).

@@ -291,3 +291,155 @@ impl From<std::io::Error> for PluginError {
         PluginError::with_code(code, err.to_string())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The variant's place in the list below; the match fails to compile when a variant is
+    /// added, until it gets an entry there.
+    fn index(error: &Error) -> usize {
+        match error {
+            Error::Spawn { .. } => 0,
+            Error::UnrecognizedMessage { .. } => 1,
+            Error::MagicCookieMismatch { .. } => 2,
+            Error::StartTimeout => 3,
+            Error::ExitedBeforeConnect => 4,
+            Error::Handshake(_) => 5,
+            Error::IncompatibleVersion { .. } => 6,
+            Error::PluginExited { .. } => 7,
+            Error::Rpc(_) => 8,
+            Error::Broker(_) => 9,
+            Error::Serve(_) => 10,
+            Error::Checksum(_) => 11,
+            Error::SecureConfigAndReattach => 12,
+            Error::MultiplexAndReattach => 13,
+            Error::Reattach(_) => 14,
+            Error::ProcessNotFound => 15,
+            Error::NoPluginCertificate => 16,
+            Error::UnexpectedPluginCertificate => 17,
+            Error::Tls(_) => 18,
+            Error::Io { .. } => 19,
+        }
+    }
+
+    #[test]
+    fn every_variant_says_what_happened() {
+        let not_found = || std::io::Error::from(std::io::ErrorKind::NotFound);
+        let cases: Vec<(Error, &str)> = vec![
+            (
+                Error::Spawn {
+                    command: "./plugin".into(),
+                    source: not_found(),
+                },
+                "failed to start plugin command \"./plugin\": entity not found",
+            ),
+            (
+                Error::UnrecognizedMessage {
+                    line: "hello".into(),
+                    diagnostics: "the plugin printed this".into(),
+                },
+                "Unrecognized remote plugin message: hello\nthe plugin printed this",
+            ),
+            (
+                Error::MagicCookieMismatch {
+                    key: "BASIC_PLUGIN".into(),
+                    diagnostics: "stderr: This binary is a plugin.".into(),
+                },
+                "the plugin rejected the magic cookie: it exited saying it was not started by a \
+                 host, so the cookie this host sets (BASIC_PLUGIN) is not the one the plugin \
+                 expects; check that both use the same HandshakeConfig (magic cookie key and \
+                 value)\nUnrecognized remote plugin message: \nstderr: This binary is a plugin.",
+            ),
+            (
+                Error::StartTimeout,
+                "timeout while waiting for plugin to start",
+            ),
+            (
+                Error::ExitedBeforeConnect,
+                "plugin exited before we could connect",
+            ),
+            (
+                Error::Handshake("unsupported plugin protocol \"netrpc\"".into()),
+                "unsupported plugin protocol \"netrpc\"",
+            ),
+            (
+                Error::IncompatibleVersion {
+                    plugin: 3,
+                    client: vec![1, 2],
+                },
+                "incompatible API version with plugin. Plugin version: 3, Client versions: [1 2]",
+            ),
+            (
+                Error::PluginExited {
+                    status: Some("exit status: 2".into()),
+                },
+                "plugin exited (exit status: 2)",
+            ),
+            (
+                Error::Rpc(Status::not_found("no such key")),
+                "plugin call failed: NotFound: no such key",
+            ),
+            (
+                Error::Broker("timeout waiting for connection info".into()),
+                "timeout waiting for connection info",
+            ),
+            (
+                Error::Serve("no plugin set for any version".into()),
+                "no plugin set for any version",
+            ),
+            (
+                Error::Checksum(crate::secure::ChecksumError::Mismatch {
+                    path: "/bin/plugin".into(),
+                    expected: vec![1],
+                    actual: vec![2],
+                }),
+                "checksums did not match",
+            ),
+            (
+                Error::SecureConfigAndReattach,
+                "only one of Reattach or SecureConfig can be set",
+            ),
+            (
+                Error::MultiplexAndReattach,
+                "gRPC broker multiplexing is not supported with Reattach config",
+            ),
+            (
+                Error::Reattach(crate::reattach::ReattachError::NotAnObject("[]".into())),
+                "reattach configuration is not a JSON object: []",
+            ),
+            (Error::ProcessNotFound, "reattachment process not found"),
+            (
+                Error::NoPluginCertificate,
+                "the plugin sent no certificate in its handshake although AutoMTLS is on: it \
+                 does not support AutoMTLS (PLUGIN_CLIENT_CERT); turn AutoMTLS off or update the \
+                 plugin",
+            ),
+            (
+                Error::UnexpectedPluginCertificate,
+                "the plugin sent a certificate in its handshake, but this host has no TLS \
+                 configured: turn on AutoMTLS",
+            ),
+            (
+                Error::Tls(crate::mtls::TlsError::NoCertificate),
+                "PLUGIN_CLIENT_CERT holds no CERTIFICATE block",
+            ),
+            (
+                Error::Io {
+                    context: "creating the socket directory".into(),
+                    source: not_found(),
+                },
+                "creating the socket directory: entity not found",
+            ),
+        ];
+        let mut seen = vec![false; cases.len()];
+        for (error, text) in &cases {
+            assert_eq!(error.to_string(), *text);
+            seen[index(error)] = true;
+        }
+        assert!(
+            seen.iter().all(|seen| *seen),
+            "a variant has no case: {seen:?}"
+        );
+    }
+}

@@ -1,6 +1,7 @@
 //! Turns the model into Rust: the trait with `Send` futures, then one file per generated item.
 
 mod client;
+mod dynamic;
 mod messages;
 mod plugin;
 pub(crate) mod proto;
@@ -20,12 +21,14 @@ pub(crate) fn expand(interface: &Interface) -> TokenStream {
     let client = client::client(interface);
     let server = server::server(interface);
     let plugin = plugin::plugin(interface);
+    let dynamic = dynamic::dynamic(interface);
     quote! {
         #trait_def
         #messages
         #client
         #server
         #plugin
+        #dynamic
     }
 }
 
