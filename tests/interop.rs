@@ -39,3 +39,6 @@ mod broker;
 
 #[path = "interop/cells/streaming.rs"]
 mod streaming;
+
+#[path = "interop/cells/load.rs"]
+mod load;

@@ -7,7 +7,7 @@
 # for the virtualenv) and safe to run concurrently (a lock file).
 #
 # Layout, under the cargo target directory:
-#   interop-bin/go18/  grpc plugin-go-grpc plugin-go-netrpc negotiated plugin-go host plugin
+#   interop-bin/go18/  grpc plugin-go-grpc plugin-go-netrpc negotiated plugin-go host plugin loadhost
 #   interop-bin/go18/bidirectional/  bidirectional plugin-go-grpc counterhost
 #   interop-bin/go18/streaming/  streaming plugin/streamer
 #   interop-bin/go14/  grpc plugin-go-grpc plugin-go-netrpc negotiated host plugin
@@ -58,7 +58,8 @@ ours=(interop/goprogs/cmd/host interop/goprogs/cmd/plugin)
 
 step "go build: go-plugin v1.8.0 examples and our Go peers"
 (cd "$here/go18" && go build -o "$bin/go18/" "${examples[@]}" \
-  github.com/hashicorp/go-plugin/examples/negotiated/plugin-go "${ours[@]}")
+  github.com/hashicorp/go-plugin/examples/negotiated/plugin-go "${ours[@]}" \
+  interop/goprogs/cmd/loadhost)
 # examples/bidirectional's plugin has the same name as examples/grpc's: a directory of its own.
 bidirectional=(
   github.com/hashicorp/go-plugin/examples/bidirectional

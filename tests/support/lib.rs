@@ -109,6 +109,15 @@ impl AddHelper for Adder {
     }
 }
 
+/// How many calls (or Put/Get pairs) each of the load tests' callers makes: `LOAD_CALLS` when it
+/// is set to a number, else `default` (small enough for CI; `LOAD_CALLS=10000` is the full run).
+pub fn load_calls(default: u32) -> u32 {
+    std::env::var("LOAD_CALLS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(default)
+}
+
 /// Cargo's target directory (`CARGO_TARGET_DIR` or `<workspace>/target`).
 pub fn target_dir() -> PathBuf {
     match std::env::var_os("CARGO_TARGET_DIR") {

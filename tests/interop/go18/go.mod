@@ -16,6 +16,7 @@ tool (
 	github.com/hashicorp/go-plugin/examples/streaming/plugin
 	interop/goprogs/cmd/counterhost
 	interop/goprogs/cmd/host
+	interop/goprogs/cmd/loadhost
 	interop/goprogs/cmd/plugin
 )
 
