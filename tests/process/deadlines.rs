@@ -99,3 +99,96 @@ async fn dropping_a_call_cancels_the_plugins_handler() {
     cancelled_reaches(&tester, 1).await;
     client.kill().await;
 }
+
+/// How late a call may fail after its deadline on a loaded 2-core machine.
+const DEADLINE_SLACK: Duration = Duration::from_millis(300);
+
+/// A call in a task of its own, which notes when it ended.
+fn timed(
+    call: impl std::future::Future<Output = Result<(), PluginError>> + Send + 'static,
+) -> tokio::task::JoinHandle<(Result<(), PluginError>, Instant)> {
+    tokio::spawn(async move { (call.await, Instant::now()) })
+}
+
+/// Awaits `call` (started at `started`) and checks that it failed with `DeadlineExceeded` at
+/// `deadline` after it started, not before and not much later; returns how late it was.
+async fn fails_at_deadline(
+    what: &str,
+    call: tokio::task::JoinHandle<(Result<(), PluginError>, Instant)>,
+    started: Instant,
+    deadline: Duration,
+) -> Duration {
+    let (result, ended) = tokio::time::timeout(deadline + Duration::from_secs(5), call)
+        .await
+        .unwrap_or_else(|_| panic!("{what}: hangs past its deadline"))
+        .expect("task");
+    let err = result.expect_err("the plugin is stopped");
+    let took = ended.duration_since(started);
+    assert_eq!(err.code(), Code::DeadlineExceeded, "{what}: {err:?}");
+    assert!(
+        took >= deadline,
+        "{what}: failed after {took:?}, before its deadline"
+    );
+    assert!(
+        took < deadline + DEADLINE_SLACK,
+        "{what}: failed after {took:?}, deadline {deadline:?}"
+    );
+    took - deadline
+}
+
+/// A plugin stopped with SIGSTOP in the middle of calls: each call fails at its own deadline
+/// (the client's `call_timeout`, a call's `with_timeout`, and a call made after the stop), and
+/// `kill` still returns within the shutdown grace plus 1 s, ending the stopped process.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_plugin_fails_calls_at_their_deadlines_and_kill_still_ends_it() {
+    let grace = Duration::from_millis(500);
+    let client_deadline = Duration::from_millis(600);
+    let call_deadline = Duration::from_millis(900);
+    let config = ClientConfig::new(HANDSHAKE, plugin(""))
+        .shutdown_grace(grace)
+        .call_timeout(client_deadline);
+    let client = Client::start(config).await.expect("start");
+    let tester = client.dispense::<TesterPlugin>().expect("dispense");
+    tester.echo(b"awake".to_vec()).await.expect("echo");
+
+    let started = Instant::now();
+    let by_client = timed({
+        let tester = tester.clone();
+        async move { tester.hold(HOLD).await }
+    });
+    let by_call = timed({
+        let tester = tester.clone();
+        async move { tester.with_timeout(call_deadline).hold(HOLD).await }
+    });
+    // Both handlers are running in the plugin (`hold` sleeps) when it is stopped.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // SAFETY: plain signal delivery to the child we started.
+    assert_eq!(unsafe { libc::kill(client.pid() as i32, libc::SIGSTOP) }, 0);
+    let after_stop = Instant::now();
+    let after = timed({
+        let tester = tester.clone();
+        async move { tester.hold(10).await }
+    });
+
+    let late = [
+        fails_at_deadline("call_timeout", by_client, started, client_deadline).await,
+        fails_at_deadline("with_timeout", by_call, started, call_deadline).await,
+        fails_at_deadline("a call after the stop", after, after_stop, client_deadline).await,
+    ];
+    assert!(!client.exited(), "a stopped process has not exited");
+
+    let killing = Instant::now();
+    tokio::time::timeout(grace + Duration::from_secs(1), client.kill())
+        .await
+        .expect("kill returns within the shutdown grace plus 1 s");
+    let took = killing.elapsed();
+    assert!(
+        client
+            .wait()
+            .await
+            .unwrap_or_default()
+            .contains("signal: 9"),
+        "a stopped plugin cannot shut down by itself; kill must SIGKILL it"
+    );
+    eprintln!("calls failed {late:?} after their deadlines; kill took {took:?} (grace {grace:?})");
+}
