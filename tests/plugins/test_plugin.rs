@@ -117,6 +117,8 @@ impl Streams for Streamer {
 
 struct Plugin {
     version: u32,
+    /// `flood_stdio`'s writers.
+    flood: Arc<Flood>,
     /// Brokered services served for the host, kept for as long as the plugin runs.
     served: std::sync::Mutex<Vec<go_plugin::BrokeredServer>>,
     /// `hold` calls cancelled before they finished.
@@ -127,6 +129,7 @@ impl Plugin {
     fn new(version: u32) -> Self {
         Plugin {
             version,
+            flood: Arc::default(),
             served: std::sync::Mutex::new(Vec::new()),
             cancelled: AtomicU64::new(0),
         }
@@ -226,6 +229,10 @@ impl Tester for Plugin {
         Ok(self.cancelled.load(Ordering::SeqCst))
     }
 
+    async fn flood_stdio(&self, line_bytes: u32, lines_per_second: u32) -> Result<(), PluginError> {
+        self.flood.set(line_bytes, lines_per_second)
+    }
+
     async fn add_with(&self, helper: impl AddHelper, a: i64, b: i64) -> Result<i64, PluginError> {
         helper.sum(a, b).await
     }
@@ -244,6 +251,71 @@ impl Tester for Plugin {
         // Reaped when it ends; the host must make it end with the plugin.
         std::thread::spawn(move || child.wait());
         Ok(pid)
+    }
+}
+
+/// `flood_stdio`'s three writers, and the line size (0: paused) and rate in lines a second (0:
+/// without pause) they write at.
+#[derive(Default)]
+struct Flood {
+    size: std::sync::Mutex<Option<(u32, u32)>>,
+    changed: std::sync::Condvar,
+}
+
+impl Flood {
+    /// Sets the line size and rate, starting the writers the first time.
+    fn set(self: &Arc<Self>, line_bytes: u32, lines_per_second: u32) -> Result<(), PluginError> {
+        let mut size = self
+            .size
+            .lock()
+            .map_err(|_| PluginError::internal("poisoned"))?;
+        if size.is_none() {
+            for sink in ["stdout", "stderr", "log"] {
+                let flood = Arc::clone(self);
+                std::thread::spawn(move || flood.write(sink));
+            }
+        }
+        *size = Some((line_bytes, lines_per_second));
+        self.changed.notify_all();
+        Ok(())
+    }
+
+    /// One writer: waits while paused, else writes lines of the current size to `sink`, at the
+    /// current rate.
+    fn write(&self, sink: &str) {
+        let mut count = 0u64;
+        let mut next = std::time::Instant::now();
+        loop {
+            let (size, rate) = {
+                let Ok(mut size) = self.size.lock() else {
+                    return;
+                };
+                while matches!(*size, Some((0, _))) {
+                    let Ok(woken) = self.changed.wait(size) else {
+                        return;
+                    };
+                    size = woken;
+                    next = std::time::Instant::now();
+                }
+                size.unwrap_or_default()
+            };
+            if rate > 0 {
+                next += std::time::Duration::from_secs(1) / rate;
+                std::thread::sleep(next.saturating_duration_since(std::time::Instant::now()));
+            }
+            count += 1;
+            let mut line = format!("{sink} flood line {count} ");
+            let size = size as usize;
+            line.extend(std::iter::repeat_n(
+                'x',
+                size.saturating_sub(line.len() + 1),
+            ));
+            match sink {
+                "stdout" => println!("{line}"),
+                "stderr" => eprintln!("{line}"),
+                _ => tracing::info!("{line}"),
+            }
+        }
     }
 }
 

@@ -54,6 +54,11 @@ pub trait Tester {
     async fn cancelled(&self) -> Result<u64, PluginError>;
     /// `helper.sum(a, b)`: the host's callback, called from the plugin.
     async fn add_with(&self, helper: impl AddHelper, a: i64, b: i64) -> Result<i64, PluginError>;
+    /// With `line_bytes > 0`, starts (or changes) a flood: three threads write `line_bytes`-byte
+    /// lines, one to stdout, one to stderr and one to the log channel (`tracing` at INFO), each
+    /// `lines_per_second` lines a second, or without pause when it is 0; `line_bytes` 0 pauses
+    /// it. Writers block when the host reads slower than they write.
+    async fn flood_stdio(&self, line_bytes: u32, lines_per_second: u32) -> Result<(), PluginError>;
     /// `summer.sum_with(plugin's adder, a, b)`: a callback that itself takes a callback, which
     /// the plugin serves back to the host.
     async fn add_via(&self, summer: impl Summer, a: i64, b: i64) -> Result<i64, PluginError>;
