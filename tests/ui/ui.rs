@@ -2,7 +2,7 @@
 //!
 //! Diagnostics differ between compiler versions, so the `.stderr` files are checked on the
 //! toolchain they were written with and skipped elsewhere. Regenerate them with
-//! `TRYBUILD=overwrite cargo test -p tests --test ui`.
+//! `TRYBUILD=overwrite cargo test -p ui-tests --test ui`.
 
 #[test]
 #[rustversion::attr(
@@ -11,6 +11,6 @@
 )]
 fn ui() {
     let cases = trybuild::TestCases::new();
-    cases.pass("ui/pass/*.rs");
-    cases.compile_fail("ui/fail/*.rs");
+    cases.pass("pass/*.rs");
+    cases.compile_fail("fail/*.rs");
 }
