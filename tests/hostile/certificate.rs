@@ -34,8 +34,8 @@ fn base64_like(rng: &mut Gen) -> String {
             0 => '=',
             1 => '\n',
             2 => '\r',
-            3 => *rng.pick(&['-', '_', ' ', '.', 'é', '\0']),
-            _ => char::from(*rng.pick(ALPHABET)),
+            3 => rng.pick(&['-', '_', ' ', '.', 'é', '\0']),
+            _ => char::from(rng.pick(ALPHABET)),
         })
         .collect()
 }
@@ -68,7 +68,7 @@ fn base64_round_trips_and_padding_is_refused_as_go_refuses_it() {
             let len = rng.len(900);
             let bytes = rng.bytes(len);
             let mut encoded = base64(&bytes);
-            let padded = rng.one_in(3) && encoded.len() % 4 != 0;
+            let padded = rng.one_in(3) && !encoded.len().is_multiple_of(4);
             if padded {
                 let pad = 4 - encoded.len() % 4;
                 encoded.push_str(&"=".repeat(pad));
@@ -76,7 +76,7 @@ fn base64_round_trips_and_padding_is_refused_as_go_refuses_it() {
             let mut field = String::new();
             for c in encoded.chars() {
                 if rng.one_in(40) {
-                    field.push_str(*rng.pick(&["\n", "\r\n", "\r"]));
+                    field.push_str(rng.pick(&["\n", "\r\n", "\r"]));
                 }
                 field.push(c);
             }
@@ -145,7 +145,7 @@ fn wrong_der_is_refused_with_a_reason_and_real_certificates_are_pinned() {
                 let len = rng.len(600);
                 return rng.bytes(len);
             }
-            let seed = rng.pick(&real).clone();
+            let seed = rng.pick_ref(&real).clone();
             rng.mutate(&seed, &real)
         },
         |der| {

@@ -177,7 +177,11 @@ impl Gen {
         }
     }
 
-    pub(crate) fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+    pub(crate) fn pick<T: Copy>(&mut self, items: &[T]) -> T {
+        items[self.below(items.len())]
+    }
+
+    pub(crate) fn pick_ref<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[self.below(items.len())]
     }
 
@@ -195,7 +199,7 @@ impl Gen {
         let len = self.len(max);
         (0..len)
             .map(|_| match self.below(4) {
-                0 => *self.pick(ODD),
+                0 => self.pick(ODD),
                 _ => char::from(b' ' + self.0.u8(..95)),
             })
             .collect()
@@ -215,10 +219,10 @@ impl Gen {
                 }
                 1 if !data.is_empty() => {
                     let i = self.below(data.len());
-                    data[i] = *self.pick(&[0, 0x7f, 0x80, 0xff, b'|', b'"', b'\n', b'0', b'9']);
+                    data[i] = self.pick(&[0, 0x7f, 0x80, 0xff, b'|', b'"', b'\n', b'0', b'9']);
                 }
                 2 => {
-                    let token = *self.pick(TOKENS);
+                    let token = self.pick(TOKENS);
                     data.splice(at..at, token.iter().copied());
                 }
                 3 => {
@@ -234,7 +238,7 @@ impl Gen {
                     }
                 }
                 5 if !others.is_empty() => {
-                    let other = self.pick(others);
+                    let other = self.pick_ref(others);
                     let from = self.below(other.len() + 1);
                     let to = (from + self.len(64)).min(other.len());
                     data.splice(at..at, other[from..to].iter().copied());
@@ -246,7 +250,7 @@ impl Gen {
                     data.splice(at..at, noise);
                 }
                 _ => {
-                    let token = *self.pick(TOKENS);
+                    let token = self.pick(TOKENS);
                     let end = (at + token.len()).min(data.len());
                     data.splice(at..end, token.iter().copied());
                 }

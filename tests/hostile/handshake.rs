@@ -120,7 +120,7 @@ fn mutated_real_lines_are_parsed_or_rejected_in_go_plugins_words() {
         0x4841_4e44,
         inputs(),
         |rng| {
-            let seed = rng.pick(&seeds).clone();
+            let seed = rng.pick_ref(&seeds).clone();
             let line = lossy(&rng.mutate(&seed, &seeds));
             (line, rng.one_in(2), rng.below(3))
         },
@@ -166,7 +166,7 @@ struct Valid {
 }
 
 fn valid_line(rng: &mut Gen) -> Valid {
-    let version = *rng.pick(&[1, 2, 5, 6, u32::MAX]);
+    let version = rng.pick(&[1, 2, 5, 6, u32::MAX]);
     let address = if rng.one_in(2) {
         // Any path without the separator, and not starting or ending in white space (the line
         // is trimmed before it is split).
@@ -185,16 +185,16 @@ fn valid_line(rng: &mut Gen) -> Valid {
         rng.bytes(len)
     });
     let multiplex = rng.one_in(2);
-    let core = *rng.pick(&["1", "01", "+1"]);
+    let core = rng.pick(&["1", "01", "+1"]);
     let mut line = format!("{core}|{version}|{network}|{addr}|grpc");
     if cert.is_some() || multiplex || rng.one_in(2) {
         line.push('|');
         line.push_str(&cert.as_deref().map(base64).unwrap_or_default());
     }
     if multiplex {
-        line.push_str(*rng.pick(&["|true", "|1", "|T", "|True"]));
+        line.push_str(rng.pick(&["|true", "|1", "|T", "|True"]));
     }
-    line.push_str(*rng.pick(&["\n", "\r\n", "", " \n"]));
+    line.push_str(rng.pick(&["\n", "\r\n", "", " \n"]));
     Valid {
         line,
         version,

@@ -88,7 +88,7 @@ fn mutated_real_lines_never_panic_and_keep_the_rules() {
         0x4c4f_4731,
         inputs(),
         |rng| {
-            let seed = rng.pick(&seeds).clone();
+            let seed = rng.pick_ref(&seeds).clone();
             rng.mutate(&seed, &seeds)
         },
         |line| check_any(line),
@@ -206,7 +206,7 @@ fn shaped(rng: &mut Gen) -> Shaped {
                 level_ok = Some(None);
             }
             _ => {
-                let (name, level) = *rng.pick(LEVELS);
+                let (name, level) = rng.pick(LEVELS);
                 members.push(("@level".into(), Value::String(name.into()).to_string()));
                 level_ok = Some(level);
             }
@@ -243,7 +243,7 @@ fn shaped(rng: &mut Gen) -> Shaped {
         members.push((rng.text(10), value(rng, 3)));
     }
     // Shuffle, keeping each special key's occurrences in order (the last one decides).
-    let mut line = Vec::from(*rng.pick(&[&b"{"[..], b" {", b"{\n"]));
+    let mut line = Vec::from(rng.pick(&[&b"{"[..], b" {", b"{\n"]));
     let mut order: Vec<usize> = (0..members.len()).collect();
     for i in (1..order.len()).rev() {
         let j = rng.below(i + 1);
@@ -260,7 +260,7 @@ fn shaped(rng: &mut Gen) -> Shaped {
         line.push(b':');
         line.extend_from_slice(value.as_bytes());
     }
-    line.extend_from_slice(*rng.pick(&[&b"}"[..], b"} ", b"}\r"]));
+    line.extend_from_slice(rng.pick(&[&b"}"[..], b"} ", b"}\r"]));
     if rng.one_in(10) {
         // Invalid UTF-8 inside a string: replaced, the line stays hclog.
         let key = b"\"@message\":\"";

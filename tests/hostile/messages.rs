@@ -17,7 +17,7 @@ use tests::catalog::{Item, Part, Shade};
 use crate::fuzz::{self, Gen, bounded, inputs};
 
 fn shade(rng: &mut Gen) -> Shade {
-    *rng.pick(&[Shade::Unspecified, Shade::Light, Shade::Dark])
+    rng.pick(&[Shade::Unspecified, Shade::Light, Shade::Dark])
 }
 
 fn part(rng: &mut Gen) -> Part {
@@ -91,7 +91,7 @@ fn battery<M: Message + Default + PartialEq + Debug>(
 }
 
 fn hostile_bytes(rng: &mut Gen, seeds: &[Vec<u8>]) -> Vec<u8> {
-    let seed = rng.pick(seeds).clone();
+    let seed = rng.pick_ref(seeds).clone();
     match rng.below(6) {
         // A frame cut short.
         0 => {
@@ -108,7 +108,7 @@ fn hostile_bytes(rng: &mut Gen, seeds: &[Vec<u8>]) -> Vec<u8> {
                 &mut field,
             );
             encode_varint(
-                *rng.pick(&[u64::MAX, 1 << 31, u64::from(u32::MAX), 1 << 40]),
+                rng.pick(&[u64::MAX, 1 << 31, u64::from(u32::MAX), 1 << 40]),
                 &mut field,
             );
             let at = rng.below(bytes.len() + 1);
@@ -124,7 +124,7 @@ fn hostile_bytes(rng: &mut Gen, seeds: &[Vec<u8>]) -> Vec<u8> {
         3 => {
             let mut bytes = Vec::new();
             for _ in 0..rng.below(10) {
-                let wire = *rng.pick(&[
+                let wire = rng.pick(&[
                     WireType::Varint,
                     WireType::SixtyFourBit,
                     WireType::LengthDelimited,

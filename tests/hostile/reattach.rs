@@ -149,7 +149,7 @@ fn mutated_json_is_read_or_refused_with_a_reason() {
         0x4d55_5441,
         inputs(),
         |rng| {
-            let seed = rng.pick(&seeds).clone();
+            let seed = rng.pick_ref(&seeds).clone();
             let mutated = rng.mutate(&seed, &seeds);
             let text = String::from_utf8_lossy(&mutated).into_owned();
             if rng.one_in(4) {
