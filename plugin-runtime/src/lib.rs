@@ -16,6 +16,8 @@ mod exit;
 mod generated;
 pub mod guide;
 mod handshake;
+#[cfg(test)]
+mod hostile;
 pub mod inspect;
 mod interface;
 mod listener;

@@ -19,4 +19,6 @@ pub(crate) use parse::StderrParser;
 pub(crate) use tail::StderrTail;
 
 #[cfg(test)]
+mod hostile;
+#[cfg(test)]
 mod tests;

@@ -172,6 +172,27 @@ async fn a_plugin_without_automtls_is_named_as_such() {
 }
 
 #[tokio::test]
+async fn a_handshake_certificate_that_is_not_x509_is_named_as_go_plugin_names_it() {
+    // Valid base64 of bytes that are no DER certificate (found writing tests/hostile.rs).
+    let certificate = "A".repeat(60);
+    let err = Client::start(
+        ClientConfig::new(
+            HANDSHAKE,
+            sh(&format!(
+                "echo '1|1|unix|/tmp/plugin-none|grpc|{certificate}'; sleep 5"
+            )),
+        )
+        .auto_mtls(true),
+    )
+    .await
+    .expect_err("zeros are no certificate");
+    assert_eq!(
+        err.to_string(),
+        "error parsing server cert: not an X.509 certificate: not a DER SEQUENCE"
+    );
+}
+
+#[tokio::test]
 async fn host_and_plugin_speak_their_own_tls() {
     let dir = tempfile::tempdir().expect("tempdir");
     let pki = Pki::generate(dir.path());

@@ -15,7 +15,7 @@ use crate::exit::{self, ExitWatch};
 use crate::handshake::{self, Handshake, HandshakeConfig};
 use crate::listener::PrivateDir;
 use crate::log::{DEFAULT_BUFFER, StderrTail};
-use crate::mtls::Identity;
+use crate::mtls::{Identity, TlsError};
 use crate::secure::SecureConfig;
 use crate::tls::{Tls, TlsConfig};
 use rustls::pki_types::CertificateDer;
@@ -171,10 +171,10 @@ pub(crate) async fn launch(
     let handshake = handshake::parse_line(&line, &versions, multiplex, Some(&program))?;
     tracing::debug!(version = handshake.app_version, "using plugin");
     let tls = match (identity, tls, &handshake.server_cert) {
-        (Some(identity), _, Some(certificate)) => Tls::from(crate::mtls::pinned(
-            &identity,
-            [CertificateDer::from(certificate.clone())],
-        )?),
+        (Some(identity), _, Some(certificate)) => Tls::from(
+            crate::mtls::pinned(&identity, [CertificateDer::from(certificate.clone())])
+                .map_err(server_cert_error)?,
+        ),
         (Some(_), _, None) => return Err(Error::NoPluginCertificate),
         (None, Some(tls), _) => tls.into_tls(),
         (None, None, Some(_)) => return Err(Error::UnexpectedPluginCertificate),
@@ -186,6 +186,17 @@ pub(crate) async fn launch(
         exit,
         handshake,
     })
+}
+
+/// A handshake certificate that is base64 but not X.509 fails in go-plugin's words, which say
+/// where the bad certificate came from.
+fn server_cert_error(err: TlsError) -> Error {
+    match err {
+        TlsError::NotACertificate(_) => {
+            Error::Handshake(format!("error parsing server cert: {err}"))
+        }
+        other => other.into(),
+    }
 }
 
 /// A private directory (0700) for the plugin's sockets, removed once it has exited, unless the

@@ -120,7 +120,7 @@ fn round_trip_through_the_host_parser() {
 // ---- host side: line splitting -------------------------------------------------------------
 
 /// An `AsyncRead` that hands out its data a few bytes at a time, then optionally fails.
-struct Trickle {
+pub(super) struct Trickle {
     data: Vec<u8>,
     pos: usize,
     step: usize,
@@ -128,7 +128,7 @@ struct Trickle {
 }
 
 impl Trickle {
-    fn new(data: &[u8], step: usize) -> Self {
+    pub(super) fn new(data: &[u8], step: usize) -> Self {
         Trickle {
             data: data.to_vec(),
             pos: 0,
@@ -240,7 +240,7 @@ async fn a_read_error_comes_after_the_data_read_before_it() {
 // ---- host side: mirroring into tracing ---------------------------------------------------------
 
 #[derive(Clone, Debug, PartialEq)]
-struct Captured {
+pub(super) struct Captured {
     level: Level,
     target: String,
     fields: BTreeMap<String, String>,
@@ -286,7 +286,7 @@ fn event(level: Level, message: &str, extra: &[(&str, &str)]) -> Captured {
 }
 
 /// Mirrors `input` with a capturing subscriber; returns the events and the raw copy.
-async fn mirror(input: &[u8], buffer: usize, step: usize) -> (Vec<Captured>, Vec<u8>) {
+pub(super) async fn mirror(input: &[u8], buffer: usize, step: usize) -> (Vec<Captured>, Vec<u8>) {
     let capture = Capture::default();
     let sink = SharedBuf::default();
     let _guard =
