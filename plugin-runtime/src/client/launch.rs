@@ -134,6 +134,10 @@ pub(crate) async fn launch(
     tracing::debug!(plugin = %program.display(), "waiting for RPC address");
     let mut stdout = BufReader::with_capacity(HANDSHAKE_LINE, stdout);
     let first = tokio::select! {
+        // In this order: a plugin that printed its last words and exited has both its stdout
+        // at EOF and its exit seen by the time a loaded host looks, and the EOF path is the one
+        // that reads those words (a cookie mismatch, for one).
+        biased;
         line = read_first_line(&mut stdout) => line,
         // Only wins when something else (a child of the plugin) still holds stdout open.
         _ = exit.wait() => return Err(Error::ExitedBeforeConnect),
