@@ -9,6 +9,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 use syn::{Data, DeriveInput, Expr, Fields, GenericArgument, LitStr, Path, PathArguments, Type};
 
+use crate::codegen::proto::comment;
 use crate::errors::Errors;
 use crate::model::{docs, last_segment};
 
@@ -436,16 +437,6 @@ fn discriminant(variant: &syn::Variant) -> Option<i64> {
             _ => None,
         },
         _ => None,
-    }
-}
-
-fn comment(out: &mut String, indent: &str, lines: &[String]) {
-    for line in lines {
-        if line.is_empty() {
-            let _ = writeln!(out, "{indent}//");
-        } else {
-            let _ = writeln!(out, "{indent}// {line}");
-        }
     }
 }
 

@@ -35,6 +35,18 @@ impl Interface {
     pub(crate) fn docs(&self) -> Vec<String> {
         docs(&self.item.attrs)
     }
+
+    /// The message and enum types the methods' arguments and results use, in order, repeats
+    /// included.
+    pub(crate) fn user_types(&self) -> impl Iterator<Item = &Path> {
+        self.methods
+            .iter()
+            .flat_map(|method| {
+                let fields = method.args.iter().map(|arg| &arg.field);
+                fields.chain(&method.output.value)
+            })
+            .filter_map(|field| field.ty.message())
+    }
 }
 
 /// A name that goes on the wire, with the token it came from for error messages.

@@ -32,35 +32,14 @@ pub(super) fn dynamic(interface: &Interface) -> TokenStream {
     );
     let methods: Vec<Parts> = interface.methods.iter().map(parts).collect();
     let declarations = methods.iter().map(|method| {
-        let Parts {
-            object_ident,
-            object_args,
-            output,
-            ..
-        } = method;
-        quote! {
-            fn #object_ident<'a>(&'a self, #(#object_args),*) -> ::core::pin::Pin<
-                ::std::boxed::Box<
-                    dyn ::core::future::Future<Output = #output> + ::core::marker::Send + 'a,
-                >,
-            >;
-        }
+        let signature = twin_signature(method);
+        quote!(#signature;)
     });
     let forwarded = methods.iter().map(|method| {
-        let Parts {
-            ident,
-            object_ident,
-            object_args,
-            names,
-            output,
-            ..
-        } = method;
+        let signature = twin_signature(method);
+        let Parts { ident, names, .. } = method;
         quote! {
-            fn #object_ident<'a>(&'a self, #(#object_args),*) -> ::core::pin::Pin<
-                ::std::boxed::Box<
-                    dyn ::core::future::Future<Output = #output> + ::core::marker::Send + 'a,
-                >,
-            > {
+            #signature {
                 ::std::boxed::Box::pin(<T as #trait_name>::#ident(self, #(#names),*))
             }
         }
@@ -112,6 +91,23 @@ pub(super) fn dynamic(interface: &Interface) -> TokenStream {
         impl<T: #trait_name> #twin for T {
             #(#forwarded)*
         }
+    }
+}
+
+/// `fn __get<'a>(&'a self, key: String) -> Pin<Box<dyn Future<Output = …> + Send + 'a>>`.
+fn twin_signature(method: &Parts) -> TokenStream {
+    let Parts {
+        object_ident,
+        object_args,
+        output,
+        ..
+    } = method;
+    quote! {
+        fn #object_ident<'a>(&'a self, #(#object_args),*) -> ::core::pin::Pin<
+            ::std::boxed::Box<
+                dyn ::core::future::Future<Output = #output> + ::core::marker::Send + 'a,
+            >,
+        >
     }
 }
 

@@ -48,14 +48,8 @@ pub(super) fn module(interface: &Interface) -> TokenStream {
             quote!(#request #response)
         });
 
-    let uses_outer_names = needs_glob_import(&interface.krate)
-        || interface.methods.iter().any(|method| {
-            let fields = method.args.iter().map(|arg| &arg.field);
-            fields
-                .chain(&method.output.value)
-                .filter_map(|field| field.ty.message())
-                .any(needs_glob_import)
-        });
+    let uses_outer_names =
+        needs_glob_import(&interface.krate) || interface.user_types().any(needs_glob_import);
     let import = uses_outer_names.then(|| {
         quote! {
             #[allow(unused_imports)]

@@ -10,17 +10,11 @@ use crate::model::{Interface, path_text};
 fn user_types(interface: &Interface) -> Vec<&syn::Path> {
     let mut seen = Vec::new();
     let mut paths = Vec::new();
-    for method in &interface.methods {
-        let fields = method.args.iter().map(|arg| &arg.field);
-        for path in fields
-            .chain(&method.output.value)
-            .filter_map(|field| field.ty.message())
-        {
-            let text = path_text(path);
-            if !seen.contains(&text) {
-                seen.push(text);
-                paths.push(path);
-            }
+    for path in interface.user_types() {
+        let text = path_text(path);
+        if !seen.contains(&text) {
+            seen.push(text);
+            paths.push(path);
         }
     }
     paths

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use crate::model::{Element, Field, Interface, Label, Method, last_segment, path_text};
+use crate::model::{Element, Field, Interface, Label, last_segment, path_text};
 
 /// The whole file: syntax, package, a request and a response message per method, the service.
 pub(crate) fn render(interface: &Interface) -> String {
@@ -85,7 +85,7 @@ pub(crate) fn parts(interface: &Interface) -> Parts {
     }
 
     let head = std::mem::take(&mut out);
-    let foreign = foreign_messages(&interface.methods);
+    let foreign = foreign_messages(interface);
     if !foreign.is_empty() {
         let _ = writeln!(
             out,
@@ -160,25 +160,20 @@ fn message(out: &mut String, name: &str, fields: &[&Field]) {
 }
 
 /// The message types the interface uses but does not define, by `.proto` name.
-pub(crate) fn foreign_messages(methods: &[Method]) -> BTreeMap<String, Vec<String>> {
+fn foreign_messages(interface: &Interface) -> BTreeMap<String, Vec<String>> {
     let mut foreign: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for method in methods {
-        let fields = method.args.iter().map(|arg| &arg.field);
-        for path in fields
-            .chain(&method.output.value)
-            .filter_map(|field| field.ty.message())
-        {
-            let paths = foreign.entry(last_segment(path)).or_default();
-            let text = path_text(path);
-            if !paths.contains(&text) {
-                paths.push(text);
-            }
+    for path in interface.user_types() {
+        let paths = foreign.entry(last_segment(path)).or_default();
+        let text = path_text(path);
+        if !paths.contains(&text) {
+            paths.push(text);
         }
     }
     foreign
 }
 
-fn comment(out: &mut String, indent: &str, lines: &[String]) {
+/// `lines` as `//` comments, each indented by `indent`.
+pub(crate) fn comment(out: &mut String, indent: &str, lines: &[String]) {
     for line in lines {
         if line.is_empty() {
             let _ = writeln!(out, "{indent}//");
