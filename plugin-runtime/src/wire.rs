@@ -67,6 +67,9 @@ pub trait Element: Default + PartialEq + Send + Sync + Sized {
     }
 }
 
+// A type that is neither is reported as not an `Element`, with the note above, rather than as
+// not a `prost::Message`, which hides that an enum would do.
+#[diagnostic::do_not_recommend]
 impl<T: Message + Default + PartialEq> Element for T {
     fn encode(tag: u32, value: &Self, buf: &mut impl BufMut) {
         prost::encoding::message::encode(tag, value, buf);
@@ -353,20 +356,24 @@ impl<C: Codec> Field for Singular<C> {
 }
 
 /// A field with presence (`optional`, or any message field): written whenever it is `Some`.
+///
+/// `V` is `C`'s value type, spelled out (the macro writes `_`) so that the field's type is not a
+/// projection through the codec: a type that cannot travel is then reported once, at the type,
+/// rather than once more for each projection. [`Repeated`] and the map fields do the same.
 #[derive(Debug)]
-pub struct Optional<C>(PhantomData<C>);
+pub struct Optional<C, V>(PhantomData<(C, V)>);
 
-impl<C: Codec> Field for Optional<C> {
-    type Value = Option<C::Value>;
+impl<V: Default + PartialEq, C: Codec<Value = V>> Field for Optional<C, V> {
+    type Value = Option<V>;
 
-    fn encode(tag: u32, value: &Option<C::Value>, buf: &mut impl BufMut) {
+    fn encode(tag: u32, value: &Option<V>, buf: &mut impl BufMut) {
         if let Some(value) = value {
             C::encode(tag, value, buf);
         }
     }
     fn merge(
         wire_type: WireType,
-        value: &mut Option<C::Value>,
+        value: &mut Option<V>,
         buf: &mut impl Buf,
         ctx: DecodeContext,
     ) -> Result<(), DecodeError> {
@@ -377,30 +384,30 @@ impl<C: Codec> Field for Optional<C> {
             ctx,
         )
     }
-    fn encoded_len(tag: u32, value: &Option<C::Value>) -> usize {
+    fn encoded_len(tag: u32, value: &Option<V>) -> usize {
         value.as_ref().map_or(0, |value| C::encoded_len(tag, value))
     }
 }
 
 /// A `repeated` field.
 #[derive(Debug)]
-pub struct Repeated<C>(PhantomData<C>);
+pub struct Repeated<C, V>(PhantomData<(C, V)>);
 
-impl<C: Codec> Field for Repeated<C> {
-    type Value = Vec<C::Value>;
+impl<V: Default + PartialEq, C: Codec<Value = V>> Field for Repeated<C, V> {
+    type Value = Vec<V>;
 
-    fn encode(tag: u32, value: &Vec<C::Value>, buf: &mut impl BufMut) {
+    fn encode(tag: u32, value: &Vec<V>, buf: &mut impl BufMut) {
         C::encode_repeated(tag, value, buf);
     }
     fn merge(
         wire_type: WireType,
-        value: &mut Vec<C::Value>,
+        value: &mut Vec<V>,
         buf: &mut impl Buf,
         ctx: DecodeContext,
     ) -> Result<(), DecodeError> {
         C::merge_repeated(wire_type, value, buf, ctx)
     }
-    fn encoded_len(tag: u32, value: &Vec<C::Value>) -> usize {
+    fn encoded_len(tag: u32, value: &Vec<V>) -> usize {
         C::encoded_len_repeated(tag, value)
     }
 }
@@ -409,20 +416,20 @@ macro_rules! map_field {
     ($(#[$doc:meta])* $field:ident, $map:ident, $module:ident, $($bound:path),*) => {
         $(#[$doc])*
         #[derive(Debug)]
-        pub struct $field<K, V>(PhantomData<(K, V)>);
+        pub struct $field<K, C, V>(PhantomData<(K, C, V)>);
 
-        impl<K: Codec, V: Codec> Field for $field<K, V>
+        impl<K: Codec, C: Codec<Value = V>, V: Default + PartialEq> Field for $field<K, C, V>
         where
             K::Value: $($bound +)*,
         {
-            type Value = $map<K::Value, V::Value>;
+            type Value = $map<K::Value, V>;
 
             fn encode(tag: u32, value: &Self::Value, buf: &mut impl BufMut) {
                 prost::encoding::$module::encode(
                     |tag, key, buf| K::encode(tag, key, buf),
                     K::encoded_len,
-                    |tag, value, buf| V::encode(tag, value, buf),
-                    V::encoded_len,
+                    |tag, value, buf| C::encode(tag, value, buf),
+                    C::encoded_len,
                     tag,
                     value,
                     buf,
@@ -437,14 +444,14 @@ macro_rules! map_field {
                 prost::encoding::wire_type::check_wire_type(WireType::LengthDelimited, wire_type)?;
                 prost::encoding::$module::merge(
                     |wire_type, key, buf, ctx| K::merge(wire_type, key, buf, ctx),
-                    |wire_type, value, buf, ctx| V::merge(wire_type, value, buf, ctx),
+                    |wire_type, value, buf, ctx| C::merge(wire_type, value, buf, ctx),
                     value,
                     buf,
                     ctx,
                 )
             }
             fn encoded_len(tag: u32, value: &Self::Value) -> usize {
-                prost::encoding::$module::encoded_len(K::encoded_len, V::encoded_len, tag, value)
+                prost::encoding::$module::encoded_len(K::encoded_len, C::encoded_len, tag, value)
             }
         }
     };
@@ -531,12 +538,12 @@ mod tests {
     }
 
     type NameF = Singular<Str>;
-    type NumbersF = Repeated<Int32>;
-    type InnerF = Optional<User<Inner>>;
-    type CountsF = HashMapOf<Str, Int64>;
-    type ColorsF = Repeated<User<Color>>;
-    type MaybeF = Optional<Uint32>;
-    type InnersF = Repeated<User<Inner>>;
+    type NumbersF = Repeated<Int32, i32>;
+    type InnerF = Optional<User<Inner>, Inner>;
+    type CountsF = HashMapOf<Str, Int64, i64>;
+    type ColorsF = Repeated<User<Color>, Color>;
+    type MaybeF = Optional<Uint32, u32>;
+    type InnersF = Repeated<User<Inner>, Inner>;
 
     struct Ours {
         name: String,

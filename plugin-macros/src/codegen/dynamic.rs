@@ -83,7 +83,8 @@ pub(super) fn dynamic(interface: &Interface) -> TokenStream {
             #(#back)*
         }
 
-        #[allow(non_camel_case_types)]
+        // Its methods take the trait's arguments, as many as the user wrote.
+        #[allow(non_camel_case_types, clippy::too_many_arguments)]
         trait #twin: ::core::marker::Send + ::core::marker::Sync + 'static {
             #(#declarations)*
         }

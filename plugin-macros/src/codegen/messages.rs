@@ -207,20 +207,21 @@ fn message<'a>(
     }
 }
 
-/// The runtime codec of a field: `Singular<Str>`, `Optional<User<Point>>`, `HashMapOf<…>`, ….
+/// The runtime codec of a field: `Singular<Str>`, `Optional<User<Point>, _>`, `HashMapOf<…>`, ….
+/// The `_` is the value's Rust type, which the field's own type gives.
 fn field_codec(private: &TokenStream, field: &Field) -> TokenStream {
     let element = element_codec(private, &field.ty.element);
     match (field.ty.label, &field.ty.element) {
         (Label::Singular, Element::Scalar(_)) => quote!(#private::wire::Singular<#element>),
         // A message or enum argument is held as `Option`, as prost holds message fields.
-        (Label::Singular | Label::Optional, _) => quote!(#private::wire::Optional<#element>),
-        (Label::Repeated, _) => quote!(#private::wire::Repeated<#element>),
+        (Label::Singular | Label::Optional, _) => quote!(#private::wire::Optional<#element, _>),
+        (Label::Repeated, _) => quote!(#private::wire::Repeated<#element, _>),
         (Label::Map { key, btree }, _) => {
             let key = element_codec(private, &Element::Scalar(key));
             if btree {
-                quote!(#private::wire::BTreeMapOf<#key, #element>)
+                quote!(#private::wire::BTreeMapOf<#key, #element, _>)
             } else {
-                quote!(#private::wire::HashMapOf<#key, #element>)
+                quote!(#private::wire::HashMapOf<#key, #element, _>)
             }
         }
     }

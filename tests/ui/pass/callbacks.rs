@@ -1,6 +1,9 @@
 //! Callback arguments: `impl OtherInterface` in a module path, callbacks of callbacks, and the
 //! exported `.proto` carrying each as a `uint32` broker id.
 
+// `add` spells out bounds the callback trait already implies, as users do: the macro must take them.
+#![allow(clippy::implied_bounds_in_impls)]
+
 use go_plugin::{Connection, PluginError, PluginInterface, plugin_interface};
 
 mod shared {

@@ -1,6 +1,9 @@
 //! `Dyn<Trait>`: one type for a plugin's client or a local implementation, callbacks too, and
 //! no ambiguity between the trait's methods and anything generated beside it.
 
+// `add` spells out bounds the callback trait already implies, as users do: the macro must take them.
+#![allow(clippy::implied_bounds_in_impls)]
+
 use go_plugin::{PluginError, plugin_interface};
 
 mod shared {
@@ -26,7 +29,12 @@ pub trait Counter {
 struct Local;
 
 impl Counter for Local {
-    async fn add(&self, helper: impl shared::AddHelper, a: i64, b: i64) -> Result<i64, PluginError> {
+    async fn add(
+        &self,
+        helper: impl shared::AddHelper,
+        a: i64,
+        b: i64,
+    ) -> Result<i64, PluginError> {
         helper.sum(a, b).await
     }
 

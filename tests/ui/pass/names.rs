@@ -1,5 +1,8 @@
 //! Method and argument names that generated code also uses, and raw identifiers, do not clash.
 
+// `new(&self)` is the case: a method name the generated client also has.
+#![allow(clippy::new_ret_no_self, clippy::wrong_self_convention)]
+
 use go_plugin::{Connection, PluginError, plugin_interface};
 
 #[plugin_interface]

@@ -2,7 +2,7 @@
 
 #![no_implicit_prelude]
 
-mod plugin {
+pub mod plugin {
     use ::go_plugin::{PluginError, plugin_interface};
     use ::std::option::Option;
     use ::std::result::Result;
@@ -23,6 +23,7 @@ mod plugin {
         async fn maybe(&self, n: Option<u64>) -> Result<Option<bool>, PluginError>;
     }
 
+    #[derive(::std::fmt::Debug)]
     pub struct Memory;
 
     impl Kv for Memory {
@@ -33,9 +34,7 @@ mod plugin {
             Result::Ok(())
         }
         async fn point(&self, p: Point, _q: Option<Point>) -> Result<Vec<Point>, PluginError> {
-            let mut points = Vec::new();
-            points.push(p);
-            Result::Ok(points)
+            Result::Ok(::std::vec![p])
         }
         async fn maybe(&self, n: Option<u64>) -> Result<Option<bool>, PluginError> {
             Result::Ok(n.map(|n| n > 0))

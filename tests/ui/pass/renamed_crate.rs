@@ -2,6 +2,8 @@
 //! `extern crate`, or a re-export inside the user's crate.
 
 #![no_implicit_prelude]
+// Only the paths are the case here; visibility.rs is the one about unused items.
+#![allow(dead_code, unreachable_pub)]
 
 extern crate go_plugin as renamed;
 

@@ -7,17 +7,22 @@ mod outer {
     pub(crate) mod inner {
         use go_plugin::{PluginError, plugin_interface};
 
+        // Nothing here uses the traits themselves; the generated items beside them, which the
+        // `allow` does not cover, must not warn.
         #[plugin_interface]
+        #[allow(dead_code)]
         pub(super) trait Counter {
             async fn add(&self, by: u64) -> Result<u64, PluginError>;
         }
 
         #[plugin_interface]
+        #[allow(dead_code)]
         pub(crate) trait Clock {
             async fn now(&self) -> Result<i64, PluginError>;
         }
 
         #[plugin_interface]
+        #[allow(dead_code)]
         trait Hidden {
             async fn nothing(&self) -> Result<(), PluginError>;
         }

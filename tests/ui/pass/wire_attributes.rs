@@ -68,5 +68,8 @@ fn main() {
     ] {
         assert!(COUNTER_PROTO.contains(text), "{text}\n{COUNTER_PROTO}");
     }
-    assert!(!COUNTER_PROTO.contains("message LookupRequest {"), "{COUNTER_PROTO}");
+    assert!(
+        !COUNTER_PROTO.contains("message LookupRequest {"),
+        "{COUNTER_PROTO}"
+    );
 }
