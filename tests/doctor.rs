@@ -7,9 +7,7 @@
 //! interop harness): without Go or Python these tests fail, naming what to install.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::process::Command;
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -25,25 +23,6 @@ use harness::{GoPlugin, env, run};
 /// orphan that stays 3 s, a plugin without a cookie check 3 s), on a loaded 2-core machine.
 const DOCTOR_TIMEOUT: Duration = Duration::from_secs(90);
 
-/// The `plugin-doctor` binary, built (or found up to date) once per test process.
-fn doctor_binary() -> PathBuf {
-    static BUILT: OnceLock<bool> = OnceLock::new();
-    let built = BUILT.get_or_init(|| {
-        Command::new(env!("CARGO"))
-            .args([
-                "build",
-                "-q",
-                "-p",
-                "plugin-doctor",
-                "--bin",
-                "plugin-doctor",
-            ])
-            .status()
-            .is_ok_and(|status| status.success())
-    });
-    assert!(*built, "cargo build -p plugin-doctor failed");
-    tests::target_dir().join("debug/plugin-doctor")
-}
 
 /// The doctor's verdict: each check's status by id, and the whole document.
 struct Verdict {
@@ -98,7 +77,7 @@ impl Verdict {
 
 /// Runs `plugin-doctor --json FLAGS -- PLUGIN…` with `envs`.
 fn doctor(flags: &[&str], plugin: &[String], envs: &[(&str, String)]) -> Verdict {
-    let mut command = Command::new(doctor_binary());
+    let mut command = Command::new(tests::workspace_binary("plugin-doctor"));
     command.args(flags).arg("--json").arg("--").args(plugin);
     for (key, value) in envs {
         command.env(key, value);

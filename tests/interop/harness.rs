@@ -98,8 +98,8 @@ pub(crate) fn env() -> &'static Env {
         );
         eprintln!("interop set-up took {:.1?}", started.elapsed());
 
-        let kv = tests::example_binary("kv");
-        let kv_plugin = tests::example_binary("kv-plugin");
+        let kv = tests::workspace_binary("kv");
+        let kv_plugin = tests::workspace_binary("kv-plugin");
         Env {
             bin: target.join("interop-bin"),
             python: target.join("interop-venv/bin/python"),

@@ -102,25 +102,13 @@ impl Provider {
         }
     }
 
-    /// Our provider, `terraform-provider-greeter` (protocol 6), built once per test process.
+    /// Our provider, `terraform-provider-greeter` (protocol 6), built with the workspace.
     pub(crate) fn greeter() -> Provider {
-        static BINARY: OnceLock<PathBuf> = OnceLock::new();
-        let binary = BINARY.get_or_init(|| {
-            let status = Command::new(env!("CARGO"))
-                .args(["build", "-q", "-p", "examples"])
-                .args(["--bin", "terraform-provider-greeter"])
-                .status()
-                .expect("run cargo build");
-            assert!(
-                status.success(),
-                "cargo build of terraform-provider-greeter failed"
-            );
-            tests::target_dir().join("debug/terraform-provider-greeter")
-        });
+        let binary = tests::workspace_binary("terraform-provider-greeter");
         Provider {
             address: "example.com/acme/greeter".to_owned(),
             version: "0.1.0".to_owned(),
-            binary: binary.clone(),
+            binary,
             protocol: 6,
         }
     }

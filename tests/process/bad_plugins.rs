@@ -123,7 +123,7 @@ async fn a_plugin_flooding_stderr_does_not_block_anything() {
 #[tokio::test]
 async fn kv_plugin_put_then_get_in_two_runs_agree() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let kv = tests::example_binary("kv");
+    let kv = tests::workspace_binary("kv");
     let run = |args: &[&str]| {
         let output = Command::new(&kv)
             .args(args)

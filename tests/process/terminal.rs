@@ -11,8 +11,8 @@ const AT_THE_TERMINAL: Duration = Duration::from_secs(20);
 #[test]
 fn a_plugin_reads_a_line_typed_at_the_hosts_terminal() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let kv_plugin = tests::example_binary("kv-plugin");
-    let mut kv = Command::new(tests::example_binary("kv"));
+    let kv_plugin = tests::workspace_binary("kv-plugin");
+    let mut kv = Command::new(tests::workspace_binary("kv"));
     kv.args(["put", "hello", "world"])
         .current_dir(dir.path())
         .env(

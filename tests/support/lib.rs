@@ -131,17 +131,35 @@ pub fn target_dir() -> PathBuf {
     }
 }
 
-/// A binary of the `examples` package. The package is built (or found up to date) once per test
-/// process, so a test never runs a stale binary.
-pub fn example_binary(name: &str) -> PathBuf {
-    static BUILT: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+/// A binary of the workspace (an example, `plugin-doctor`, …), never a stale one: the first call
+/// in a test process builds the workspace (or finds it up to date).
+///
+/// It builds what `scripts/test-all` builds, `--workspace --all-targets`, and nothing narrower:
+/// cargo resolves features per selection of packages, so `-p examples` would compile the runtime
+/// and the binaries a second way and, from inside `test-all`, rebuild them in the middle of the
+/// tests. Run on its own (`cargo test -p tests --test process`), the first call builds the rest
+/// of the workspace once.
+pub fn workspace_binary(name: &str) -> PathBuf {
+    static BUILT: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
     let built = BUILT.get_or_init(|| {
-        Command::new(env!("CARGO"))
-            .args(["build", "-q", "-p", "examples", "--bins"])
-            .status()
-            .is_ok_and(|status| status.success())
+        let output = Command::new(env!("CARGO"))
+            .args(["build", "-q", "--workspace", "--all-targets"])
+            .stdin(std::process::Stdio::null())
+            .output()
+            .map_err(|err| format!("cannot run cargo: {err}"))?;
+        if output.status.success() {
+            Ok(())
+        } else {
+            Err(format!(
+                "cargo build --workspace --all-targets: {}\n{}",
+                output.status,
+                String::from_utf8_lossy(&output.stderr)
+            ))
+        }
     });
-    assert!(*built, "cargo build -p examples failed");
+    if let Err(err) = built {
+        panic!("{err}");
+    }
     target_dir().join("debug").join(name)
 }
 

@@ -21,12 +21,12 @@ pub(super) fn dynamic(interface: &Interface) -> TokenStream {
         &format!("__{}Object", crate::names::plain(trait_name)),
         Span::call_site(),
     );
+    // The example is inline code, not a code block: a block would be a doctest in the user's
+    // crate, which could not compile there and would show as ignored.
     let doc = format!(
         " A [`{trait_name}`] of any kind — a plugin's [`{client}`] or an in-process \
-         implementation — as one type, for hosts that choose at run time:\n\n\
-         ```ignore\n\
-         let store = if local {{ {dynamic}::new(Memory::default()) }} else {{ {dynamic}::new(client) }};\n\
-         ```\n\n\
+         implementation — as one type, for hosts that choose at run time: \
+         `if local {{ {dynamic}::new(Memory::default()) }} else {{ {dynamic}::new(client) }}`.\n\n\
          It implements [`{trait_name}`] itself, so it can be served by a plugin or passed as a \
          callback, and clones share the implementation. Each call costs one boxed future."
     );

@@ -10,7 +10,7 @@ use tests::run::{Run, run};
 
 /// Our counter host (`counter ARGS`) in `dir` with `COUNTER_PLUGIN=plugin`.
 fn counter(dir: &Path, plugin: &str, args: &[&str], envs: &[(&str, &str)]) -> Run {
-    let mut command = rust_command(&tests::example_binary("counter"), dir);
+    let mut command = rust_command(&tests::workspace_binary("counter"), dir);
     command.env("COUNTER_PLUGIN", plugin).args(args);
     for (key, value) in envs {
         command.env(key, value);
@@ -26,7 +26,7 @@ fn go_counter_host(version: GoPlugin, program: &str, dir: &Path, args: &[&str]) 
         .current_dir(dir)
         .env(
             "COUNTER_PLUGIN",
-            quote(&tests::example_binary("counter-plugin")),
+            quote(&tests::workspace_binary("counter-plugin")),
         )
         .args(args);
     run(command, RUN_TIMEOUT)

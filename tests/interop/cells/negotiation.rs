@@ -76,7 +76,7 @@ fn go_host_v1_4_negotiates_highest_common_version_with_rust_plugin() {
 #[test]
 fn go_negotiated_example_host_uses_rust_negotiated_plugin_at_version_3() {
     let dir = workdir();
-    let plugin = tests::example_binary("negotiated-plugin");
+    let plugin = tests::workspace_binary("negotiated-plugin");
     assert!(
         plugin.is_file(),
         "the examples package has no `negotiated-plugin` binary: a KV plugin serving versions 2 \

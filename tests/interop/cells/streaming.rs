@@ -14,7 +14,7 @@ fn go_streaming_host_v1_8_streams_through_rust_plugin() {
     let dir = workdir();
     std::fs::create_dir(dir.path().join("plugin")).expect("mkdir plugin");
     std::os::unix::fs::symlink(
-        tests::example_binary("streamer-plugin"),
+        tests::workspace_binary("streamer-plugin"),
         dir.path().join("plugin/streamer"),
     )
     .expect("symlink the plugin where the Go host looks");
@@ -40,7 +40,7 @@ fn go_streaming_host_v1_8_streams_through_rust_plugin() {
 fn rust_streamer_streams_through_go_streaming_plugin_v1_8() {
     let dir = workdir();
     let plugin = quote(&env().go(GoPlugin::V1_8, "streaming/plugin/streamer"));
-    let mut command = rust_command(&tests::example_binary("streamer"), dir.path());
+    let mut command = rust_command(&tests::workspace_binary("streamer"), dir.path());
     command.env("STREAMER_PLUGIN", plugin).arg("myfile");
     let host = run(command, RUN_TIMEOUT).success();
     assert_eq!(host.stdout, format!("{TEXT}\n"), "{host}");
