@@ -23,7 +23,6 @@ use harness::{GoPlugin, env, run};
 /// orphan that stays 3 s, a plugin without a cookie check 3 s), on a loaded 2-core machine.
 const DOCTOR_TIMEOUT: Duration = Duration::from_secs(90);
 
-
 /// The doctor's verdict: each check's status by id, and the whole document.
 struct Verdict {
     statuses: BTreeMap<String, String>,
@@ -127,135 +126,140 @@ fn subject(defect: &str, flags: &[&str]) -> Verdict {
     )
 }
 
-#[test]
-fn kv_plugin_passes_every_check() {
-    let plugin = vec![env().kv_plugin.display().to_string()];
-    let verdict = doctor(&[], &plugin, &[]);
-    verdict.expect(&[], &[]);
-    assert_eq!(verdict.statuses["lifecycle.orphan"], "pass");
-    assert_eq!(verdict.statuses["message.5mib"], "pass");
-}
+/// The doctor runs, in a module of their own so that `scripts/test-all` can run them apart (with
+/// more threads: they mostly wait on plugins) and skip them in the main run
+/// (`--skip doctor_reports::`).
+mod doctor_reports {
+    use super::*;
 
-#[test]
-fn kv_plugin_passes_every_check_with_automtls_and_multiplexing() {
-    let plugin = vec![env().kv_plugin.display().to_string()];
-    let verdict = doctor(&["--auto-mtls", "--multiplex"], &plugin, &[]);
-    verdict.expect(&[], &[]);
-    assert_eq!(verdict.with("skip"), Vec::<&str>::new());
-}
+    #[test]
+    fn kv_plugin_passes_every_check() {
+        let plugin = vec![env().kv_plugin.display().to_string()];
+        let verdict = doctor(&[], &plugin, &[]);
+        verdict.expect(&[], &[]);
+        assert_eq!(verdict.statuses["lifecycle.orphan"], "pass");
+        assert_eq!(verdict.statuses["message.5mib"], "pass");
+    }
 
-/// go-plugin's own plugin passes all but two checks, which warn about go-plugin's own
-/// behaviour: grpc-go's 4 MiB receive limit (vault#4957) and no exit on host death (#10, #210).
-#[test]
-fn go_plugin_v1_8_passes_but_for_its_known_limits() {
-    let plugin = vec![
-        env()
-            .go(GoPlugin::V1_8, "plugin-go-grpc")
-            .display()
-            .to_string(),
-    ];
-    for flags in [&[][..], &["--auto-mtls", "--multiplex"]] {
-        let verdict = doctor(flags, &plugin, &[]);
-        verdict.expect(&[], &["lifecycle.orphan", "message.5mib"]);
-        assert!(verdict.evidence("message.5mib").contains("4194304"));
+    #[test]
+    fn kv_plugin_passes_every_check_with_automtls_and_multiplexing() {
+        let plugin = vec![env().kv_plugin.display().to_string()];
+        let verdict = doctor(&["--auto-mtls", "--multiplex"], &plugin, &[]);
+        verdict.expect(&[], &[]);
+        assert_eq!(verdict.with("skip"), Vec::<&str>::new());
+    }
+
+    /// go-plugin's own plugin passes all but two checks, which warn about go-plugin's own
+    /// behaviour: grpc-go's 4 MiB receive limit (vault#4957) and no exit on host death (#10, #210).
+    #[test]
+    fn go_plugin_v1_8_passes_but_for_its_known_limits() {
+        let plugin = vec![
+            env()
+                .go(GoPlugin::V1_8, "plugin-go-grpc")
+                .display()
+                .to_string(),
+        ];
+        for flags in [&[][..], &["--auto-mtls", "--multiplex"]] {
+            let verdict = doctor(flags, &plugin, &[]);
+            verdict.expect(&[], &["lifecycle.orphan", "message.5mib"]);
+            assert!(verdict.evidence("message.5mib").contains("4194304"));
+            assert!(
+                verdict
+                    .evidence("services.list")
+                    .contains("plugin.GRPCController")
+            );
+        }
+    }
+
+    /// The guide's minimal plugin lacks the controller, stdio and broker services: exactly those
+    /// fail. It also checks no cookie, dies on SIGINT, outlives its host and keeps gRPC's 4 MiB
+    /// limit, which the doctor warns about.
+    #[test]
+    fn minimal_python_plugin_fails_exactly_the_services_it_lacks() {
+        let verdict = doctor(
+            &[],
+            &python("interop/python/plugin_minimal.py", &[]),
+            &python_env(),
+        );
+        verdict.expect(
+            &["broker.stream", "controller.shutdown", "stdio.stream"],
+            &[
+                "cookie.missing",
+                "lifecycle.orphan",
+                "message.5mib",
+                "signal.sigint",
+            ],
+        );
         assert!(
             verdict
-                .evidence("services.list")
-                .contains("plugin.GRPCController")
+                .evidence("controller.shutdown")
+                .contains("Unimplemented")
         );
     }
-}
 
-/// The guide's minimal plugin lacks the controller, stdio and broker services: exactly those
-/// fail. It also checks no cookie, dies on SIGINT, outlives its host and keeps gRPC's 4 MiB
-/// limit, which the doctor warns about.
-#[test]
-fn minimal_python_plugin_fails_exactly_the_services_it_lacks() {
-    let verdict = doctor(
-        &[],
-        &python("interop/python/plugin_minimal.py", &[]),
-        &python_env(),
-    );
-    verdict.expect(
-        &["broker.stream", "controller.shutdown", "stdio.stream"],
-        &[
-            "cookie.missing",
-            "lifecycle.orphan",
-            "message.5mib",
-            "signal.sigint",
-        ],
-    );
-    assert!(
-        verdict
-            .evidence("controller.shutdown")
-            .contains("Unimplemented")
-    );
-}
+    #[test]
+    fn healthy_subject_passes_every_check() {
+        subject("healthy", &[]).expect(&[], &[]);
+        subject("healthy", &["--auto-mtls"]).expect(&[], &[]);
+    }
 
-#[test]
-fn healthy_subject_passes_every_check() {
-    subject("healthy", &[]).expect(&[], &[]);
-    subject("healthy", &["--auto-mtls"]).expect(&[], &[]);
-}
+    #[test]
+    fn garbage_before_the_handshake_fails_stdout_clean() {
+        let verdict = subject("garbage", &[]);
+        verdict.expect(&["handshake.stdout_clean"], &[]);
+        assert!(
+            verdict
+                .evidence("handshake.stdout_clean")
+                .contains("Unrecognized remote plugin message: subject plugin starting")
+        );
+    }
 
-#[test]
-fn garbage_before_the_handshake_fails_stdout_clean() {
-    let verdict = subject("garbage", &[]);
-    verdict.expect(&["handshake.stdout_clean"], &[]);
-    assert!(
-        verdict
-            .evidence("handshake.stdout_clean")
-            .contains("Unrecognized remote plugin message: subject plugin starting")
-    );
-}
+    #[test]
+    fn padded_certificate_fails_the_certificate_check() {
+        let verdict = subject("padded-cert", &["--auto-mtls"]);
+        verdict.expect(&["handshake.certificate"], &[]);
+        assert!(
+            verdict
+                .evidence("handshake.certificate")
+                .contains("illegal base64 data at input byte")
+        );
+    }
 
-#[test]
-fn padded_certificate_fails_the_certificate_check() {
-    let verdict = subject("padded-cert", &["--auto-mtls"]);
-    verdict.expect(&["handshake.certificate"], &[]);
-    assert!(
-        verdict
-            .evidence("handshake.certificate")
-            .contains("illegal base64 data at input byte")
-    );
-}
-
-#[test]
-fn wrong_version_fails_the_version_checks() {
-    let verdict = subject("wrong-version", &[]);
-    verdict.expect(&["handshake.app_version", "version.negotiation"], &[]);
-    assert!(
-        verdict.evidence("handshake.app_version").contains(
+    #[test]
+    fn wrong_version_fails_the_version_checks() {
+        let verdict = subject("wrong-version", &[]);
+        verdict.expect(&["handshake.app_version", "version.negotiation"], &[]);
+        assert!(verdict.evidence("handshake.app_version").contains(
             "incompatible API version with plugin. Plugin version: 2, Client versions: [1]"
-        )
-    );
-}
+        ));
+    }
 
-#[test]
-fn no_controller_fails_shutdown() {
-    let verdict = subject("no-controller", &[]);
-    verdict.expect(&["controller.shutdown"], &[]);
-    assert!(
-        verdict
-            .evidence("controller.shutdown")
-            .contains("Unimplemented")
-    );
-}
+    #[test]
+    fn no_controller_fails_shutdown() {
+        let verdict = subject("no-controller", &[]);
+        verdict.expect(&["controller.shutdown"], &[]);
+        assert!(
+            verdict
+                .evidence("controller.shutdown")
+                .contains("Unimplemented")
+        );
+    }
 
-#[test]
-fn never_exiting_fails_shutdown() {
-    let verdict = subject("never-exits", &[]);
-    verdict.expect(&["controller.shutdown"], &[]);
-    assert!(
-        verdict
-            .evidence("controller.shutdown")
-            .contains("still ran")
-    );
-}
+    #[test]
+    fn never_exiting_fails_shutdown() {
+        let verdict = subject("never-exits", &[]);
+        verdict.expect(&["controller.shutdown"], &[]);
+        assert!(
+            verdict
+                .evidence("controller.shutdown")
+                .contains("still ran")
+        );
+    }
 
-#[test]
-fn plain_text_stderr_fails_the_log_check() {
-    let verdict = subject("plain-stderr", &[]);
-    verdict.expect(&["logs.hclog"], &[]);
-    assert_eq!(verdict.statuses["logs.timestamp"], "skip");
+    #[test]
+    fn plain_text_stderr_fails_the_log_check() {
+        let verdict = subject("plain-stderr", &[]);
+        verdict.expect(&["logs.hclog"], &[]);
+        assert_eq!(verdict.statuses["logs.timestamp"], "skip");
+    }
 }

@@ -6,6 +6,13 @@
 # it is also fine to run by hand. Idempotent (Go's build cache, a marker file
 # for the virtualenv) and safe to run concurrently (a lock file).
 #
+# The Go programs and the virtualenv are built once per machine, into a cache outside the
+# repository keyed by everything they are built from (this script, the Go modules and sources
+# under tests/interop, requirements.txt, the go and python3 versions):
+#   ${XDG_CACHE_HOME:-$HOME/.cache}/go-plugin-rs/interop/<sha256>/{bin,venv}
+# and the target directory links to them, so a fresh clone reuses them. The Python stubs are made
+# from this checkout's protos every time.
+#
 # Layout, under the cargo target directory:
 #   interop-bin/go18/  grpc plugin-go-grpc plugin-go-netrpc negotiated plugin-go host plugin loadhost
 #   interop-bin/go18/bidirectional/  bidirectional plugin-go-grpc counterhost
@@ -39,9 +46,25 @@ mkdir -p "$target"
 exec 9>"$target/interop-setup.lock"
 flock 9
 
-bin=$target/interop-bin
-venv=$target/interop-venv
+key=$( {
+  go env GOVERSION
+  python3 --version
+  cd "$here" && find setup.sh python/requirements.txt go18 go14 goprogs grpcurl gotools \
+    -type f ! -path '*/bin/*' -print0 | sort -z | xargs -0 sha256sum
+} | sha256sum | cut -d' ' -f1)
+cached=${XDG_CACHE_HOME:-$HOME/.cache}/go-plugin-rs/interop/$key
+mkdir -p "$cached"
+exec 8>"$cached/.lock"
+flock 8
+bin=$cached/bin
+venv=$cached/venv
 gen=$target/interop-gen
+# The target directory's names for them (a directory there from before the cache goes).
+for link in interop-bin:"$bin" interop-venv:"$venv"; do
+  name=$target/${link%%:*}
+  if [[ -e $name && ! -L $name ]]; then rm -rf "$name"; fi
+  ln -sfn "${link#*:}" "$name"
+done
 
 step() { printf '==> %s\n' "$*" >&2; }
 
@@ -56,30 +79,40 @@ examples=(
 )
 ours=(interop/goprogs/cmd/host interop/goprogs/cmd/plugin)
 
-step "go build: go-plugin v1.8.0 examples and our Go peers"
-(cd "$here/go18" && go build -o "$bin/go18/" "${examples[@]}" \
-  github.com/hashicorp/go-plugin/examples/negotiated/plugin-go "${ours[@]}" \
-  interop/goprogs/cmd/loadhost)
-# examples/bidirectional's plugin has the same name as examples/grpc's: a directory of its own.
-bidirectional=(
-  github.com/hashicorp/go-plugin/examples/bidirectional
-  github.com/hashicorp/go-plugin/examples/bidirectional/plugin-go-grpc
-)
-(cd "$here/go18" && go build -o "$bin/go18/bidirectional/" "${bidirectional[@]}" \
-  interop/goprogs/cmd/counterhost)
-# examples/streaming (since v1.6): its host runs ./plugin/streamer from its working directory.
-(cd "$here/go18" && go build -o "$bin/go18/streaming/" \
-  github.com/hashicorp/go-plugin/examples/streaming \
-  && go build -o "$bin/go18/streaming/plugin/streamer" \
-    github.com/hashicorp/go-plugin/examples/streaming/plugin)
-step "go build: go-plugin v1.4.10 examples and our Go peers"
-(cd "$here/go14" && go build -o "$bin/go14/" "${examples[@]}" "${ours[@]}")
-(cd "$here/go14" && go build -o "$bin/go14/bidirectional/" "${bidirectional[@]}")
-step "go build: grpcurl"
-(cd "$here/grpcurl" && go build -o "$bin/tools/" github.com/fullstorydev/grpcurl/cmd/grpcurl)
-step "go build: protoc-gen-go, protoc-gen-go-grpc"
-(cd "$here/gotools" && go build -o "$bin/tools/" \
-  google.golang.org/protobuf/cmd/protoc-gen-go google.golang.org/grpc/cmd/protoc-gen-go-grpc)
+go_programs() {
+  step "go build: go-plugin v1.8.0 examples and our Go peers"
+  (cd "$here/go18" && go build -o "$bin/go18/" "${examples[@]}" \
+    github.com/hashicorp/go-plugin/examples/negotiated/plugin-go "${ours[@]}" \
+    interop/goprogs/cmd/loadhost)
+  # examples/bidirectional's plugin has the same name as examples/grpc's: a directory of its own.
+  bidirectional=(
+    github.com/hashicorp/go-plugin/examples/bidirectional
+    github.com/hashicorp/go-plugin/examples/bidirectional/plugin-go-grpc
+  )
+  (cd "$here/go18" && go build -o "$bin/go18/bidirectional/" "${bidirectional[@]}" \
+    interop/goprogs/cmd/counterhost)
+  # examples/streaming (since v1.6): its host runs ./plugin/streamer from its working directory.
+  (cd "$here/go18" && go build -o "$bin/go18/streaming/" \
+    github.com/hashicorp/go-plugin/examples/streaming \
+    && go build -o "$bin/go18/streaming/plugin/streamer" \
+      github.com/hashicorp/go-plugin/examples/streaming/plugin)
+  step "go build: go-plugin v1.4.10 examples and our Go peers"
+  (cd "$here/go14" && go build -o "$bin/go14/" "${examples[@]}" "${ours[@]}")
+  (cd "$here/go14" && go build -o "$bin/go14/bidirectional/" "${bidirectional[@]}")
+  step "go build: grpcurl"
+  (cd "$here/grpcurl" && go build -o "$bin/tools/" github.com/fullstorydev/grpcurl/cmd/grpcurl)
+  step "go build: protoc-gen-go, protoc-gen-go-grpc"
+  (cd "$here/gotools" && go build -o "$bin/tools/" \
+    google.golang.org/protobuf/cmd/protoc-gen-go google.golang.org/grpc/cmd/protoc-gen-go-grpc)
+}
+# Marked complete only once every program is built: a build cut short is redone.
+if [[ -f $bin/.complete ]]; then
+  step "go programs: cached, $bin"
+else
+  rm -rf "$bin"
+  go_programs
+  touch "$bin/.complete"
+fi
 
 # The marker records what the venv was made from: this python3 and requirements.txt.
 marker=$venv/.interop-requirements

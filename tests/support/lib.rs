@@ -132,18 +132,20 @@ pub fn target_dir() -> PathBuf {
 }
 
 /// A binary of the workspace (an example, `plugin-doctor`, …), never a stale one: the first call
-/// in a test process builds the workspace (or finds it up to date).
+/// in a test process builds the workspace's tests (or finds them up to date), which builds every
+/// package's binaries, as each package has integration tests.
 ///
-/// It builds what `scripts/test-all` builds, `--workspace --all-targets`, and nothing narrower:
-/// cargo resolves features per selection of packages, so `-p examples` would compile the runtime
-/// and the binaries a second way and, from inside `test-all`, rebuild them in the middle of the
-/// tests. Run on its own (`cargo test -p tests --test process`), the first call builds the rest
-/// of the workspace once.
+/// It builds what `scripts/test-all` builds, the tests of `--workspace`, and nothing narrower or
+/// of another kind: cargo resolves features per selection of packages, and compiles the
+/// workspace's crates apart for `cargo build` and `cargo test`, so `cargo build -p examples`
+/// would compile the runtime and the binaries a second time, in the middle of the tests. Run on
+/// its own (`cargo test -p tests --test process`), the first call builds the rest of the
+/// workspace's tests once.
 pub fn workspace_binary(name: &str) -> PathBuf {
     static BUILT: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
     let built = BUILT.get_or_init(|| {
         let output = Command::new(env!("CARGO"))
-            .args(["build", "-q", "--workspace", "--all-targets"])
+            .args(["test", "-q", "--workspace", "--no-run"])
             .stdin(std::process::Stdio::null())
             .output()
             .map_err(|err| format!("cannot run cargo: {err}"))?;
@@ -151,7 +153,7 @@ pub fn workspace_binary(name: &str) -> PathBuf {
             Ok(())
         } else {
             Err(format!(
-                "cargo build --workspace --all-targets: {}\n{}",
+                "cargo test --workspace --no-run: {}\n{}",
                 output.status,
                 String::from_utf8_lossy(&output.stderr)
             ))
