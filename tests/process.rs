@@ -37,7 +37,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use go_plugin::{Client, ClientConfig, Code, Error, PluginError};
-use tests::{HANDSHAKE, MODE, Tester, TesterPlugin, process_alive};
+use tests::{Captured, HANDSHAKE, MODE, Tester, TesterPlugin, process_alive};
 
 const TEST_PLUGIN: &str = env!("CARGO_BIN_EXE_test-plugin");
 
@@ -86,50 +86,6 @@ fn sh(script: &str) -> Command {
 fn kill(child: &mut std::process::Child) {
     let _ = child.kill();
     let _ = child.wait();
-}
-
-/// An in-memory sink for the host's stdio and log copies.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Captured {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().map(|b| b.clone()).unwrap_or_default()).into_owned()
-    }
-}
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        if let Ok(mut bytes) = self.0.lock() {
-            bytes.extend_from_slice(buf);
-        }
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl tokio::io::AsyncWrite for Captured {
-    fn poll_write(
-        self: std::pin::Pin<&mut Self>,
-        _cx: &mut std::task::Context<'_>,
-        buf: &[u8],
-    ) -> std::task::Poll<std::io::Result<usize>> {
-        std::task::Poll::Ready(std::io::Write::write(&mut self.get_mut().clone(), buf))
-    }
-    fn poll_flush(
-        self: std::pin::Pin<&mut Self>,
-        _cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        std::task::Poll::Ready(Ok(()))
-    }
-    fn poll_shutdown(
-        self: std::pin::Pin<&mut Self>,
-        _cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        std::task::Poll::Ready(Ok(()))
-    }
 }
 
 async fn eventually(what: &str, mut check: impl FnMut() -> bool) {

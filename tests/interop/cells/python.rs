@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use examples::{HANDSHAKE, Kv, KvPlugin};
 use go_plugin::{Client, ClientConfig};
+use tests::Captured;
 
 use crate::harness::{GRACE, GoPlugin, env, events, expect_event, go_host, kv, workdir};
 
@@ -156,44 +157,6 @@ fn rust_host_reopens_a_broken_stdio_stream() {
         }
         client.kill().await;
     });
-}
-
-/// An in-memory `SyncStdout`.
-#[derive(Clone, Default)]
-struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl Captured {
-    fn text(&self) -> String {
-        let bytes = self.0.lock().map(|b| b.clone()).unwrap_or_default();
-        String::from_utf8_lossy(&bytes).into_owned()
-    }
-}
-
-impl tokio::io::AsyncWrite for Captured {
-    fn poll_write(
-        self: std::pin::Pin<&mut Self>,
-        _: &mut std::task::Context<'_>,
-        buf: &[u8],
-    ) -> std::task::Poll<std::io::Result<usize>> {
-        if let Ok(mut bytes) = self.0.lock() {
-            bytes.extend_from_slice(buf);
-        }
-        std::task::Poll::Ready(Ok(buf.len()))
-    }
-
-    fn poll_flush(
-        self: std::pin::Pin<&mut Self>,
-        _: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        std::task::Poll::Ready(Ok(()))
-    }
-
-    fn poll_shutdown(
-        self: std::pin::Pin<&mut Self>,
-        _: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        std::task::Poll::Ready(Ok(()))
-    }
 }
 
 /// No GRPCController, no GRPCStdio, a five-field handshake on TCP: the host must still work and
