@@ -124,7 +124,8 @@ impl ClientConfig {
     /// is TLS with each side trusting exactly the other's certificate. What Terraform and
     /// OpenTofu turn on for every provider. Takes precedence over [`tls`](Self::tls), as in
     /// go-plugin, and does nothing for a plugin [reattached](Self::reattach) to (there is no
-    /// certificate exchange).
+    /// certificate exchange). Needs the `tls` feature: without it, starting the plugin fails with
+    /// [`Error::TlsUnavailable`](crate::Error::TlsUnavailable).
     pub fn auto_mtls(mut self, enabled: bool) -> Self {
         self.auto_mtls = enabled;
         self

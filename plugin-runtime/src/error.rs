@@ -132,8 +132,13 @@ pub enum Error {
     UnexpectedPluginCertificate,
 
     /// AutoMTLS could not make its certificate, read the peer's, or set up TLS.
+    #[cfg(feature = "tls")]
     #[error(transparent)]
     Tls(#[from] crate::mtls::TlsError),
+
+    /// AutoMTLS was asked for, but this build of the crate has no TLS: its `tls` feature is off.
+    #[error("AutoMTLS needs go-plugin's `tls` feature, which this build of the host leaves out")]
+    TlsUnavailable,
 
     /// An operating-system error with what was being attempted.
     #[error("{context}: {source}")]
@@ -318,8 +323,10 @@ mod tests {
             Error::ProcessNotFound => 15,
             Error::NoPluginCertificate => 16,
             Error::UnexpectedPluginCertificate => 17,
+            #[cfg(feature = "tls")]
             Error::Tls(_) => 18,
             Error::Io { .. } => 19,
+            Error::TlsUnavailable => 20,
         }
     }
 
@@ -430,6 +437,10 @@ mod tests {
                     source: not_found(),
                 },
                 "creating the socket directory: entity not found",
+            ),
+            (
+                Error::TlsUnavailable,
+                "AutoMTLS needs go-plugin's `tls` feature, which this build of the host leaves out",
             ),
         ];
         let mut seen = vec![false; cases.len()];

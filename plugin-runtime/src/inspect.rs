@@ -16,13 +16,11 @@
 //! assert!(!logs.classify(b"plain text").hclog);
 //! ```
 
-use rustls::pki_types::CertificateDer;
 use tonic::transport::Channel;
 
 use crate::Error;
 use crate::handshake::{self, Network};
 use crate::log::StderrParser;
-use crate::mtls::Identity;
 use crate::reattach::ReattachAddress;
 use crate::tls::{Tls, TlsConfig};
 
@@ -72,13 +70,16 @@ pub fn decode_certificate(field: &str) -> Result<Vec<u8>, Error> {
 
 /// A host's one-time AutoMTLS identity: a certificate in go-plugin's template, for
 /// `PLUGIN_CLIENT_CERT`, and the TLS that trusts exactly the plugin's certificate.
+/// Needs the `tls` feature.
+#[cfg(feature = "tls")]
 #[derive(Debug)]
-pub struct AutoMtls(Identity);
+pub struct AutoMtls(crate::mtls::Identity);
 
+#[cfg(feature = "tls")]
 impl AutoMtls {
     /// A fresh identity (ECDSA P-521, self-signed, as go-plugin's host makes it).
     pub fn generate() -> Result<AutoMtls, Error> {
-        Ok(AutoMtls(Identity::generate()?))
+        Ok(AutoMtls(crate::mtls::Identity::generate()?))
     }
 
     /// The certificate PEM, the value of `PLUGIN_CLIENT_CERT`.
@@ -88,7 +89,8 @@ impl AutoMtls {
 
     /// TLS presenting this identity and accepting only `plugin_cert` (DER, from the handshake).
     pub fn pinned_to(&self, plugin_cert: &[u8]) -> Result<TlsConfig, Error> {
-        let pinned = crate::mtls::pinned(&self.0, [CertificateDer::from(plugin_cert.to_vec())])?;
+        let plugin_cert = rustls::pki_types::CertificateDer::from(plugin_cert.to_vec());
+        let pinned = crate::mtls::pinned(&self.0, [plugin_cert])?;
         Ok(TlsConfig::from_pinned(pinned))
     }
 }

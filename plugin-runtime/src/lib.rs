@@ -5,6 +5,9 @@
 //! TLS, debugging, testing and logging, and maps go-plugin's names to this crate's items.
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
+// Built without TLS only by the compile-fail cases' project (tests/ui), where warnings do not
+// fail the build: what the `tls` feature leaves unused must not go unnoticed there.
+#![cfg_attr(not(feature = "tls"), deny(unused))]
 
 mod broker;
 mod cleanup;
@@ -22,6 +25,7 @@ pub mod inspect;
 mod interface;
 mod listener;
 mod log;
+#[cfg(feature = "tls")]
 mod mtls;
 mod mux;
 mod pidfd;
@@ -46,6 +50,7 @@ pub use listener::Transport;
 pub use log::{HclogLayer, init_plugin_logging};
 pub use reattach::{ReattachAddress, ReattachConfig, ReattachError};
 /// The rustls this crate uses, for building a [`TlsConfig`].
+#[cfg(feature = "tls")]
 pub use rustls;
 pub use secure::{ChecksumError, Hash, SecureConfig};
 pub use serve::{ServeConfig, debug_requested, serve};
@@ -57,6 +62,7 @@ pub const MAX_MESSAGE_SIZE: usize = i32::MAX as usize;
 
 /// The AutoMTLS handshake, for the `tests` crate's checks against Go's crypto/tls. Not a public
 /// API: it changes without notice.
+#[cfg(feature = "tls")]
 #[doc(hidden)]
 pub use mtls::testing as __tls_testing;
 

@@ -210,7 +210,7 @@ fn check_environment(config: &ServeConfig) -> Result<Environment, Error> {
     let (tls, certificate) = match &config.tls {
         Some(tls) => (own_tls(tls)?, None),
         None => match std::env::var("PLUGIN_CLIENT_CERT") {
-            Ok(pem) if !pem.is_empty() => auto_mtls(&pem)?,
+            Ok(pem) if !pem.is_empty() => crate::tls::plugin_auto_mtls(&pem)?,
             _ => (Tls::default(), None),
         },
     };
@@ -237,18 +237,6 @@ fn own_tls(tls: &TlsConfig) -> Result<Tls, Error> {
         ));
     }
     Ok(tls)
-}
-
-/// AutoMTLS for the host certificate in `PLUGIN_CLIENT_CERT`: our own certificate, for the
-/// handshake, and TLS that trusts only the host's.
-fn auto_mtls(pem: &str) -> Result<(Tls, Option<Vec<u8>>), Error> {
-    tracing::debug!("configuring server automatic mTLS");
-    let host = crate::mtls::parse_certificates_pem(pem).inspect_err(|err| {
-        tracing::error!(error = %err, "client cert provided but failed to parse");
-    })?;
-    let identity = crate::mtls::Identity::generate()?;
-    let tls = Tls::from(crate::mtls::pinned(&identity, host)?);
-    Ok((tls, Some(identity.certificate_der().to_vec())))
 }
 
 /// go-plugin's cookie check: a misconfigured plugin and a plugin run by hand both explain

@@ -15,10 +15,8 @@ use crate::exit::{self, ExitWatch};
 use crate::handshake::{self, Handshake, HandshakeConfig};
 use crate::listener::PrivateDir;
 use crate::log::{DEFAULT_BUFFER, StderrTail};
-use crate::mtls::{Identity, TlsError};
 use crate::secure::SecureConfig;
-use crate::tls::{Tls, TlsConfig};
-use rustls::pki_types::CertificateDer;
+use crate::tls::{HostIdentity, Tls, TlsConfig};
 
 /// How long a plugin that ended its stdout without a handshake gets to finish its stderr.
 const LAST_WORDS: Duration = Duration::from_millis(1500);
@@ -77,8 +75,7 @@ pub(crate) async fn launch(
     let name = plugin_name(&command);
     let command_line = describe(&command);
     let identity = if auto_mtls {
-        tracing::debug!("configuring client automatic mTLS");
-        Some(Identity::generate()?)
+        Some(HostIdentity::generate()?)
     } else {
         None
     };
@@ -174,33 +171,13 @@ pub(crate) async fn launch(
 
     let handshake = handshake::parse_line(&line, &versions, multiplex, Some(&program))?;
     tracing::debug!(version = handshake.app_version, "using plugin");
-    let tls = match (identity, tls, &handshake.server_cert) {
-        (Some(identity), _, Some(certificate)) => Tls::from(
-            crate::mtls::pinned(&identity, [CertificateDer::from(certificate.clone())])
-                .map_err(server_cert_error)?,
-        ),
-        (Some(_), _, None) => return Err(Error::NoPluginCertificate),
-        (None, Some(tls), _) => tls.into_tls(),
-        (None, None, Some(_)) => return Err(Error::UnexpectedPluginCertificate),
-        (None, None, None) => Tls::default(),
-    };
+    let tls = crate::tls::host_tls(identity, tls, handshake.server_cert.as_deref())?;
     Ok(Launched {
         tls,
         process,
         exit,
         handshake,
     })
-}
-
-/// A handshake certificate that is base64 but not X.509 fails in go-plugin's words, which say
-/// where the bad certificate came from.
-fn server_cert_error(err: TlsError) -> Error {
-    match err {
-        TlsError::NotACertificate(_) => {
-            Error::Handshake(format!("error parsing server cert: {err}"))
-        }
-        other => other.into(),
-    }
 }
 
 /// A private directory (0700) for the plugin's sockets, removed once it has exited, unless the
