@@ -25,6 +25,11 @@ pub(crate) const DEFAULT_GRACE: Duration = Duration::from_secs(2);
 /// How long [`Session::kill`] waits for a killed plugin to be reaped, beyond the grace period.
 pub(crate) const REAP_MARGIN: Duration = Duration::from_secs(1);
 
+/// How long the plugin's stdout and stderr get to reach EOF once it has gone, before the host
+/// looks for other processes still holding them: the readers see the EOF within microseconds
+/// unless one does.
+const PIPE_EOF: Duration = Duration::from_millis(50);
+
 #[derive(Debug)]
 pub(crate) struct Session {
     channel: Channel,
@@ -108,6 +113,7 @@ impl Session {
             let _ = tokio::time::timeout(REAP_MARGIN, self.exit.wait()).await;
         }
         descendants.kill();
+        process.pipes_closed_within(PIPE_EOF).await;
         process.kill();
     }
 }

@@ -11,7 +11,7 @@
 use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tokio::sync::{Mutex, mpsc, watch};
@@ -31,6 +31,25 @@ const CHUNK: usize = 32 * 1024;
 
 /// Chunks queued for the host before writers in the plugin block (go-plugin blocks at once).
 const QUEUE: usize = 64;
+
+/// The connection the host is reading this process's stdio through ([`ConnectionInfo::id`]), 0
+/// while no one is. A process has one stdout and one stderr, so one place says where they drain.
+///
+/// [`ConnectionInfo::id`]: crate::transport::ConnectionInfo
+static DRAINING_CONNECTION: AtomicU64 = AtomicU64::new(0);
+
+/// Whether a blocking write to stdout or stderr in a call on `connection` may wait for that very
+/// connection to send what is queued: when it carries the stdio stream (a Go host opens it on the
+/// one connection it has) or when no stream is open yet (it may open there). Not when the host
+/// reads stdio over a connection of its own, as ours does.
+pub(crate) fn may_drain_through(connection: Option<u64>) -> bool {
+    drains_through(DRAINING_CONNECTION.load(Ordering::Acquire), connection)
+}
+
+/// [`may_drain_through`] for stdio streamed through `draining` (0: not streamed).
+fn drains_through(draining: u64, connection: Option<u64>) -> bool {
+    draining == 0 || connection.is_none_or(|id| id == draining)
+}
 
 /// The plugin's redirected stdio, waiting for the host to ask for it.
 #[derive(Debug)]
@@ -164,12 +183,19 @@ impl GrpcStdio for StdioService {
 
     async fn stream_stdio(
         &self,
-        _request: Request<()>,
+        request: Request<()>,
     ) -> Result<Response<Self::StreamStdioStream>, Status> {
         // Data handed out once is never sent again; a second reader would only steal chunks.
         if self.taken.swap(true, Ordering::AcqRel) {
             return Err(Status::already_exists("stdio is already being streamed"));
         }
+        // A request from outside our transport has no id: u64::MAX matches none of its
+        // connections (and `may_drain_through` answers yes for a call without an id).
+        let connection = request
+            .extensions()
+            .get::<crate::transport::ConnectionInfo>()
+            .map_or(u64::MAX, |info| info.id);
+        DRAINING_CONNECTION.store(connection, Ordering::Release);
         let queue = Arc::clone(&self.queue);
         let taken = Arc::clone(&self.taken);
         let mut stopping = self.stopping.clone();
@@ -187,6 +213,12 @@ impl GrpcStdio for StdioService {
                 }
             }
             // The host went away: let a reconnecting host pick up where it left off.
+            let _ = DRAINING_CONNECTION.compare_exchange(
+                connection,
+                0,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            );
             taken.store(false, Ordering::Release);
         });
         Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
@@ -260,3 +292,20 @@ pub(crate) async fn copy_to_sinks(
 /// How soon a broken stdio stream is opened again, doubling up to `RETRY_MAX`.
 const RETRY_FIRST: std::time::Duration = std::time::Duration::from_millis(20);
 const RETRY_MAX: std::time::Duration = std::time::Duration::from_secs(1);
+
+#[cfg(test)]
+mod tests {
+    use super::drains_through;
+
+    #[test]
+    fn a_call_yields_unless_stdio_streams_through_another_connection() {
+        // No stream yet: it may open on the call's connection.
+        assert!(drains_through(0, Some(7)));
+        // A Go host: stdio and calls share its one connection.
+        assert!(drains_through(7, Some(7)));
+        // A call from outside our transport: nothing known, so the careful answer.
+        assert!(drains_through(7, None));
+        // Our host: stdio on a connection of its own.
+        assert!(!drains_through(7, Some(8)));
+    }
+}

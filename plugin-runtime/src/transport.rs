@@ -5,6 +5,7 @@
 //! same two functions, so every connection between the two processes has the same settings.
 
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use hyper_util::rt::TokioIo;
@@ -44,15 +45,20 @@ pub(crate) type BoxedIo = Pin<Box<dyn Io>>;
 /// One accepted connection, as the gRPC server sees it, with the broker its calls may use.
 pub(crate) struct ServerIo {
     io: BoxedIo,
+    id: u64,
     broker: Option<Broker>,
     /// Makes any `:authority` acceptable to h2, as grpc-go accepts it.
     inbound: authority::Inbound,
 }
 
+/// The next accepted connection's [`ConnectionInfo::id`].
+static NEXT_CONNECTION: AtomicU64 = AtomicU64::new(1);
+
 impl ServerIo {
     fn new(io: BoxedIo, broker: Option<Broker>) -> Self {
         ServerIo {
             io,
+            id: NEXT_CONNECTION.fetch_add(1, Ordering::Relaxed),
             broker,
             inbound: authority::Inbound::default(),
         }
@@ -62,6 +68,8 @@ impl ServerIo {
 /// What each call on a connection finds in its request's extensions.
 #[derive(Clone, Debug)]
 pub(crate) struct ConnectionInfo {
+    /// Which connection, of all this process's servers have accepted: never 0.
+    pub(crate) id: u64,
     /// The broker of the connection's side, for callbacks and brokered services.
     pub(crate) broker: Option<Broker>,
 }
@@ -71,6 +79,7 @@ impl Connected for ServerIo {
 
     fn connect_info(&self) -> Self::ConnectInfo {
         ConnectionInfo {
+            id: self.id,
             broker: self.broker.clone(),
         }
     }

@@ -44,7 +44,7 @@ pub(crate) struct Attach {
 /// Connects to the plugin (lazily, as go-plugin does, unless the connection is multiplexed:
 /// then the one connection is made at once) and starts the tasks every connection has.
 pub(crate) async fn attach(target: Target, config: Attach) -> Result<Session, Error> {
-    let (channel, broker) = if target.multiplex {
+    let (channel, stdio_channel, broker) = if target.multiplex {
         let io = transport::connect(&target.address, &Tls::default())
             .await
             .map_err(|err| Error::io("failed to connect to the plugin", err))?;
@@ -64,14 +64,18 @@ pub(crate) async fn attach(target: Target, config: Attach) -> Result<Session, Er
             let (mux, tls) = (mux.clone(), tls.clone());
             async move { tls.connect(mux.open().await?).await }
         });
-        (channel, broker)
+        (channel.clone(), channel, broker)
     } else {
         let channel = transport::dial(&target.address, &target.tls);
+        // Stdio on a connection of its own: a call that blocks the plugin in `println!` then
+        // never waits on its own connection's task, and our plugins skip a yield per call that
+        // guards against that (`stdio::may_drain_through`).
+        let stdio_channel = transport::dial(&target.address, &target.tls);
         let broker = Broker::new(target.tls.clone(), false, Some(target.exit.clone()), None);
-        (channel, broker)
+        (channel, stdio_channel, broker)
     };
     tokio::spawn(crate::stdio::copy_to_sinks(
-        channel.clone(),
+        stdio_channel,
         target.exit.clone(),
         config.sync_stdout,
         config.sync_stderr,

@@ -46,6 +46,8 @@ pub(crate) struct Pipes {
     inodes: Vec<u64>,
     _held: Vec<Arc<std::os::fd::OwnedFd>>,
     open: Arc<AtomicUsize>,
+    /// Told each time a pipe reaches EOF.
+    eof: Arc<tokio::sync::Notify>,
 }
 
 impl Pipes {
@@ -70,6 +72,21 @@ impl Pipes {
     /// One of the watched pipes reached EOF: nobody holds its writing end any more.
     pub(crate) fn closed(&self) {
         self.open.fetch_sub(1, Ordering::AcqRel);
+        self.eof.notify_waiters();
+    }
+
+    /// Resolves once every watched pipe has reached EOF.
+    async fn all_closed(&self) {
+        loop {
+            let eof = self.eof.notified();
+            let mut eof = std::pin::pin!(eof);
+            // Registered before the check, so an EOF between the two is not missed.
+            eof.as_mut().enable();
+            if !self.any_open() {
+                return;
+            }
+            eof.await;
+        }
     }
 
     fn any_open(&self) -> bool {
@@ -138,6 +155,13 @@ impl PluginProcess {
             }
         }
         Descendants(found)
+    }
+
+    /// Gives the pipes up to `limit` to report EOF once the plugin and its descendants are gone,
+    /// so that [`kill`](Self::kill) only looks through every process's descriptors (which takes
+    /// milliseconds) when something else still holds them.
+    pub(crate) async fn pipes_closed_within(&self, limit: Duration) {
+        let _ = tokio::time::timeout(limit, self.pipes.all_closed()).await;
     }
 
     /// SIGKILL to the plugin and everything it started: its descendants (stopped first, so the
