@@ -142,52 +142,26 @@ impl Inbound {
             if let State::Pass(left) = self.state
                 && left > 0
             {
-                // Straight into the caller's buffer; whatever follows the payload is put back.
+                // Straight into the caller's buffer. (Passing, no header block is open.)
                 let start = buf.filled().len();
                 ready!(io.as_mut().poll_read(cx, buf))?;
                 let n = buf.filled().len() - start;
-                if n > left {
-                    self.input.extend_from_slice(&buf.filled()[start + left..]);
-                    buf.set_filled(start + left);
-                }
                 self.passed(n.min(left));
+                if n > left {
+                    // The read goes on past the payload, at a frame boundary.
+                    self.keep_whole_frames(buf, start + left);
+                }
                 return Poll::Ready(Ok(()));
             }
             if matches!(self.state, State::Header) && self.header_len == 0 && self.block.is_none() {
-                // At a frame boundary: read straight into the caller's buffer and hand on every
-                // whole frame that is not a header block; a header block (or a frame header cut
-                // short) and what follows it are taken back to be processed.
+                // At a frame boundary: read straight into the caller's buffer.
                 let start = buf.filled().len();
                 ready!(io.as_mut().poll_read(cx, buf))?;
-                let read = &buf.filled()[start..];
-                if read.is_empty() {
+                if buf.filled().len() == start {
                     return Poll::Ready(Ok(()));
                 }
-                let mut at = 0;
-                while at < read.len() {
-                    let Some(header) = read.get(at..at + FRAME_HEADER_LEN) else {
-                        break;
-                    };
-                    if matches!(header[3], HEADERS | CONTINUATION) {
-                        break;
-                    }
-                    let len = usize::from(header[0]) << 16
-                        | usize::from(header[1]) << 8
-                        | usize::from(header[2]);
-                    let end = at + FRAME_HEADER_LEN + len;
-                    if end > read.len() {
-                        // The rest of this frame's payload is passed through as it comes.
-                        self.state = State::Pass(end - read.len());
-                        at = read.len();
-                        break;
-                    }
-                    at = end;
-                }
-                if at < read.len() {
-                    self.input.extend_from_slice(&read[at..]);
-                    buf.set_filled(start + at);
-                }
-                if at > 0 {
+                self.keep_whole_frames(buf, start);
+                if buf.filled().len() > start {
                     return Poll::Ready(Ok(()));
                 }
                 continue;
@@ -199,6 +173,36 @@ impl Inbound {
                 return Poll::Ready(Ok(()));
             }
             self.input.extend_from_slice(scratch.filled());
+        }
+    }
+
+    /// Hands on, where they were read, the frames in `buf` from `from` (a frame boundary, with no
+    /// header block open) that are not header blocks: a frame whose payload goes on past the read
+    /// is passed through as it comes. A header block (or a frame header cut short) and what
+    /// follows it are taken back to be processed. A stream of `DATA` frames is never copied.
+    fn keep_whole_frames(&mut self, buf: &mut ReadBuf<'_>, from: usize) {
+        let read = &buf.filled()[from..];
+        let mut at = 0;
+        while at < read.len() {
+            let Some(header) = read.get(at..at + FRAME_HEADER_LEN) else {
+                break;
+            };
+            if matches!(header[3], HEADERS | CONTINUATION) {
+                break;
+            }
+            let len =
+                usize::from(header[0]) << 16 | usize::from(header[1]) << 8 | usize::from(header[2]);
+            let end = at + FRAME_HEADER_LEN + len;
+            if end > read.len() {
+                self.state = State::Pass(end - read.len());
+                at = read.len();
+                break;
+            }
+            at = end;
+        }
+        if at < read.len() {
+            self.input.extend_from_slice(&read[at..]);
+            buf.set_filled(from + at);
         }
     }
 

@@ -286,3 +286,21 @@ async fn blocks_without_a_bad_authority_pass_byte_for_byte() {
     let bytes = two_requests("localhost");
     assert_eq!(rewrite(bytes.clone(), 3).await.expect("rewrite"), bytes);
 }
+
+#[tokio::test]
+async fn data_frames_between_header_blocks_pass_byte_for_byte_in_reads_of_any_size() {
+    // A large message's DATA frames, then the next request's header block: reads that end
+    // inside a payload, on a boundary, or run on into the next frames.
+    let mut bytes = two_requests("localhost");
+    for n in 0..5u8 {
+        bytes.extend(frame(0x0, 0, 3, &vec![n; 16_384 - usize::from(n) * 1000]));
+    }
+    bytes.extend(two_requests("localhost")[PREFACE.len()..].iter());
+    for step in [1, 9, 100, 16_393, 20_000, 65_536, usize::MAX] {
+        assert_eq!(
+            rewrite(bytes.clone(), step).await.expect("rewrite"),
+            bytes,
+            "step {step}"
+        );
+    }
+}
