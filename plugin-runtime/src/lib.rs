@@ -5,8 +5,9 @@
 //! TLS, debugging, testing and logging, and maps go-plugin's names to this crate's items.
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
-// Built without TLS only by the compile-fail cases' project (tests/ui), where warnings do not
-// fail the build: what the `tls` feature leaves unused must not go unnoticed there.
+// Our one build without the `tls` feature is the compile-fail cases' project (tests/ui), where
+// warnings do not fail the build: what the feature's absence leaves unused must fail it there.
+// (Registry builds cap lints, so users are not affected.)
 #![cfg_attr(not(feature = "tls"), deny(unused))]
 
 mod broker;
