@@ -61,6 +61,9 @@ pub(crate) struct Inbound {
     /// Built the first time an authority is Huffman-coded.
     huffman: Option<loona_hpack::huffman::HuffmanDecoder>,
     scratch: Box<[u8]>,
+    /// An error found after bytes were already handed over in the same read: reported by the
+    /// next one, so that those bytes reach h2 (a read that fails must hand over nothing).
+    failed: Option<io::Error>,
 }
 
 /// A header block in progress: what its HEADERS frame said.
@@ -102,6 +105,7 @@ impl Default for Inbound {
             encoded: Vec::new(),
             huffman: None,
             scratch: vec![0; MAX_FRAME].into_boxed_slice(),
+            failed: None,
         }
     }
 }
@@ -114,6 +118,9 @@ impl Inbound {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
+        if let Some(err) = self.failed.take() {
+            return Poll::Ready(Err(err));
+        }
         let delivered_before = buf.filled().len();
         loop {
             if self.output_at < self.output.len() {
@@ -131,7 +138,13 @@ impl Inbound {
                 return Poll::Ready(Ok(()));
             }
             if self.input_at < self.input.len() {
-                self.process(buf)?;
+                if let Err(err) = self.process(buf) {
+                    if buf.filled().len() == delivered_before {
+                        return Poll::Ready(Err(err));
+                    }
+                    self.failed = Some(err);
+                    return Poll::Ready(Ok(()));
+                }
                 continue;
             }
             if buf.filled().len() > delivered_before {

@@ -304,3 +304,60 @@ async fn data_frames_between_header_blocks_pass_byte_for_byte_in_reads_of_any_si
         );
     }
 }
+
+/// Generated connections: a preface, then frames of every kind but header blocks (each a
+/// request with a valid authority), in reads of every size. Without a bad authority, what h2
+/// sees must be the bytes the client sent; with garbage spliced in, the rewriter must end
+/// with an error or pass it on, never panic.
+#[test]
+fn hostile_frame_streams_pass_byte_for_byte_or_fail_cleanly() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    let block = two_requests("localhost")[PREFACE.len()..].to_vec();
+    crate::hostile::run(
+        "authority rewriter",
+        0xa0_7401,
+        crate::hostile::inputs(),
+        |rng| {
+            let mut bytes = PREFACE.to_vec();
+            let mut garbage = false;
+            for _ in 0..rng.usize(1..8) {
+                match rng.u8(..10) {
+                    0..=3 => {
+                        let len = if rng.u8(..20) == 0 {
+                            rng.usize(..20_000)
+                        } else {
+                            rng.usize(..1_500)
+                        };
+                        let payload: Vec<u8> = (0..len).map(|_| rng.u8(..)).collect();
+                        bytes.extend(frame(0x0, rng.u8(..2), 1 + 2 * rng.u32(..4), &payload));
+                    }
+                    4 => bytes.extend(frame(0x4, 0, 0, &[0, 3, 0, 0, 0, 100])),
+                    5 => bytes.extend(frame(0x8, 0, 0, &[0, 1, 0, 0])),
+                    6 => bytes.extend(frame(0x6, 0, 0, &[rng.u8(..); 8])),
+                    7 | 8 => bytes.extend_from_slice(&block),
+                    _ => {
+                        garbage = true;
+                        bytes.extend((0..rng.usize(..40)).map(|_| rng.u8(..)));
+                    }
+                }
+            }
+            let step = match rng.u8(..6) {
+                0 if bytes.len() < 4_096 => 1,
+                0 | 1 => rng.usize(1..40),
+                2 => 9,
+                3 => 16_393,
+                4 => rng.usize(1..70_000),
+                _ => usize::MAX,
+            };
+            (bytes, step, garbage)
+        },
+        |(bytes, step, garbage)| {
+            let result = runtime.block_on(rewrite(bytes.clone(), *step));
+            if !garbage {
+                assert_eq!(result.expect("well-formed frames pass"), *bytes);
+            }
+        },
+    );
+}
