@@ -298,7 +298,11 @@ fn parent_of(pid: u32) -> Option<u32> {
         .ok()
 }
 
-/// Processes other than this one with a descriptor on one of the pipes `inodes`.
+/// Processes other than this one with a writing end of one of the pipes `inodes`.
+///
+/// Only writing ends: a process this host has just forked to start another plugin holds copies
+/// of the host's reading ends until it execs (they close on exec), and must not be taken for a
+/// leftover child of this one.
 fn pipe_holders(inodes: &[u64]) -> Vec<u32> {
     let own = std::process::id();
     let names: Vec<String> = inodes
@@ -312,10 +316,28 @@ fn pipe_holders(inodes: &[u64]) -> Vec<u32> {
                 .into_iter()
                 .flatten()
                 .flatten()
-                .filter_map(|fd| std::fs::read_link(fd.path()).ok())
-                .any(|target| names.iter().any(|name| target.as_os_str() == name.as_str()))
+                .filter(|fd| {
+                    std::fs::read_link(fd.path()).is_ok_and(|target| {
+                        names.iter().any(|name| target.as_os_str() == name.as_str())
+                    })
+                })
+                .any(|fd| writes(*pid, &fd.file_name()))
         })
         .collect()
+}
+
+/// Whether descriptor `fd` of `pid` was opened for writing, from its `flags` in
+/// `/proc/<pid>/fdinfo/<fd>` (octal).
+fn writes(pid: u32, fd: &std::ffi::OsStr) -> bool {
+    let Ok(info) =
+        std::fs::read_to_string(std::path::Path::new(&format!("/proc/{pid}/fdinfo")).join(fd))
+    else {
+        return false;
+    };
+    info.lines()
+        .find_map(|line| line.strip_prefix("flags:"))
+        .and_then(|flags| i32::from_str_radix(flags.trim(), 8).ok())
+        .is_some_and(|flags| flags & libc::O_ACCMODE != libc::O_RDONLY)
 }
 
 fn signal_pid(pid: u32, signal: libc::c_int) {
@@ -358,4 +380,39 @@ pub(crate) async fn reap(
         }
     };
     notifier.exited(description);
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::MetadataExt;
+    use std::process::{Command, Stdio};
+
+    use super::pipe_holders;
+
+    #[test]
+    fn a_pipe_is_held_by_the_processes_that_write_to_it_not_those_that_read_it() {
+        let (read, write) = std::io::pipe().expect("pipe");
+        let inode = std::fs::File::from(std::os::fd::OwnedFd::from(read.try_clone().expect("dup")))
+            .metadata()
+            .expect("metadata")
+            .ino();
+        // One holds the reading end, as a child forked to start another plugin holds the host's
+        // until it execs; the other the writing end, as a plugin's leftover child does.
+        let mut reader = Command::new("sleep")
+            .arg("30")
+            .stdin(Stdio::from(read))
+            .spawn()
+            .expect("spawn the reader");
+        let mut writer = Command::new("sleep")
+            .arg("30")
+            .stdout(Stdio::from(write))
+            .spawn()
+            .expect("spawn the writer");
+        let holders = pipe_holders(&[inode]);
+        for child in [&mut reader, &mut writer] {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        assert_eq!(holders, vec![writer.id()]);
+    }
 }
