@@ -11,7 +11,7 @@
 use std::os::fd::AsFd;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use crate::exit::ExitNotifier;
@@ -45,9 +45,8 @@ pub(crate) struct PluginProcess {
 pub(crate) struct Pipes {
     inodes: Vec<u64>,
     _held: Vec<Arc<std::os::fd::OwnedFd>>,
-    open: Arc<AtomicUsize>,
-    /// Told each time a pipe reaches EOF.
-    eof: Arc<tokio::sync::Notify>,
+    /// How many have not reached EOF, shared by every clone.
+    open: tokio::sync::watch::Sender<usize>,
 }
 
 impl Pipes {
@@ -66,31 +65,22 @@ impl Pipes {
         };
         self.inodes.push(meta.ino());
         self._held.push(Arc::new(held));
-        self.open.fetch_add(1, Ordering::AcqRel);
+        self.open.send_modify(|open| *open += 1);
     }
 
     /// One of the watched pipes reached EOF: nobody holds its writing end any more.
     pub(crate) fn closed(&self) {
-        self.open.fetch_sub(1, Ordering::AcqRel);
-        self.eof.notify_waiters();
+        self.open.send_modify(|open| *open = open.saturating_sub(1));
     }
 
     /// Resolves once every watched pipe has reached EOF.
     async fn all_closed(&self) {
-        loop {
-            let eof = self.eof.notified();
-            let mut eof = std::pin::pin!(eof);
-            // Registered before the check, so an EOF between the two is not missed.
-            eof.as_mut().enable();
-            if !self.any_open() {
-                return;
-            }
-            eof.await;
-        }
+        // This holds the sender, so the wait cannot fail.
+        let _ = self.open.subscribe().wait_for(|open| *open == 0).await;
     }
 
     fn any_open(&self) -> bool {
-        self.open.load(Ordering::Acquire) > 0
+        *self.open.borrow() > 0
     }
 }
 
