@@ -203,9 +203,7 @@ impl Inbound {
             if matches!(header[3], HEADERS | CONTINUATION) {
                 break;
             }
-            let len =
-                usize::from(header[0]) << 16 | usize::from(header[1]) << 8 | usize::from(header[2]);
-            let end = at + FRAME_HEADER_LEN + len;
+            let end = at + FRAME_HEADER_LEN + payload_len(header);
             if end > read.len() {
                 self.state = State::Pass(end - read.len());
                 at = read.len();
@@ -266,8 +264,7 @@ impl Inbound {
     /// A frame header is complete: header blocks are collected, everything else passes.
     fn frame_started(&mut self) -> io::Result<()> {
         let header = self.header;
-        let len =
-            usize::from(header[0]) << 16 | usize::from(header[1]) << 8 | usize::from(header[2]);
+        let len = payload_len(&header);
         let (kind, flags) = (header[3], header[4]);
         let stream = u32::from_be_bytes([header[5], header[6], header[7], header[8]]) & 0x7fff_ffff;
         let collecting = self.block.is_some();
@@ -571,6 +568,11 @@ fn integer(out: &mut Vec<u8>, mut value: usize) {
         value >>= 7;
     }
     out.push(value as u8);
+}
+
+/// The payload length a frame header (at least its first 3 bytes) gives, a 24-bit integer.
+fn payload_len(header: &[u8]) -> usize {
+    usize::from(header[0]) << 16 | usize::from(header[1]) << 8 | usize::from(header[2])
 }
 
 fn frame_header(out: &mut Vec<u8>, len: usize, kind: u8, flags: u8, stream: u32) {

@@ -73,7 +73,7 @@ fn frames(mut bytes: &[u8]) -> Vec<Frame> {
     bytes = &bytes[PREFACE.len()..];
     let mut out = Vec::new();
     while !bytes.is_empty() {
-        let len = usize::from(bytes[0]) << 16 | usize::from(bytes[1]) << 8 | usize::from(bytes[2]);
+        let len = payload_len(bytes);
         let stream = u32::from_be_bytes([bytes[5], bytes[6], bytes[7], bytes[8]]);
         out.push((bytes[3], bytes[4], stream, bytes[9..9 + len].to_vec()));
         bytes = &bytes[9 + len..];
