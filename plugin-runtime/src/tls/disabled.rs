@@ -13,13 +13,14 @@ pub struct TlsConfig {
 
 impl TlsConfig {
     pub(crate) fn into_tls(self) -> Tls {
-        Tls
+        Tls {}
     }
 }
 
-/// A side's TLS: none.
+/// A side's TLS: none. (Braced, as the enabled build's is, so that the code both builds share
+/// makes it with `Tls::default()` without a lint about unit structs.)
 #[derive(Clone, Debug, Default)]
-pub(crate) struct Tls;
+pub(crate) struct Tls {}
 
 impl Tls {
     pub(crate) fn serves(&self) -> bool {
@@ -63,7 +64,7 @@ pub(crate) fn host_tls(
     match (identity, tls, plugin_cert) {
         (Some(_), _, _) | (None, Some(_), _) => Err(Error::TlsUnavailable),
         (None, None, Some(_)) => Err(Error::UnexpectedPluginCertificate),
-        (None, None, None) => Ok(Tls),
+        (None, None, None) => Ok(Tls {}),
     }
 }
 
@@ -74,5 +75,5 @@ pub(crate) fn plugin_auto_mtls(_pem: &str) -> Result<(Tls, Option<Vec<u8>>), Err
         "the host asked for AutoMTLS (PLUGIN_CLIENT_CERT), but this plugin was built without \
          go-plugin's `tls` feature: serving without TLS"
     );
-    Ok((Tls, None))
+    Ok((Tls {}, None))
 }
