@@ -24,6 +24,8 @@
 //! - `throughput_1`, `throughput_8`, `throughput_64` (calls/s): that many callers share one
 //!   dispensed client and echo 16 bytes of their own, every answer checked, for `--seconds`
 //!   after 0.3 s of warm-up; answered calls over elapsed time.
+//! - `start_call` (ms): the median, over the cycles below, of the time from start until the first
+//!   echo has been answered.
 //! - `start_call_kill` (ms): the median of `--starts` cycles of start → dispense → first echo →
 //!   kill, after one untimed.
 //! - `ready_100` (ms, `ready_N` for `--fleet N`): the median over `--fleet-rounds` rounds of
@@ -298,10 +300,15 @@ async fn measure(launch: impl Launch, config: Config) -> Result<(), String> {
     drop(client);
     running.stop().await?;
 
-    let times = start_call_kill(&launch, config.starts).await?;
+    let (first_calls, cycles) = start_call_kill(&launch, config.starts).await?;
+    report(
+        "start_call",
+        percentile(&first_calls, 50).as_secs_f64() * 1e3,
+        "ms",
+    );
     report(
         "start_call_kill",
-        percentile(&times, 50).as_secs_f64() * 1e3,
+        percentile(&cycles, 50).as_secs_f64() * 1e3,
         "ms",
     );
     let mut times = Vec::new();
@@ -389,19 +396,25 @@ async fn throughput<C: Echo>(client: &C, callers: usize, period: Duration) -> Re
     Ok((after - before) as f64 / elapsed.as_secs_f64())
 }
 
-/// `n` cycles of start → dispense → first echo → kill, each timed, after one untimed.
-async fn start_call_kill(launch: &impl Launch, n: usize) -> Result<Vec<Duration>, String> {
-    let mut times = Vec::with_capacity(n);
+/// `n` cycles of start → dispense → first echo → kill, after one untimed: for each, the time
+/// until the echo was answered and the time until the kill was done.
+async fn start_call_kill(
+    launch: &impl Launch,
+    n: usize,
+) -> Result<(Vec<Duration>, Vec<Duration>), String> {
+    let (mut first_calls, mut cycles) = (Vec::with_capacity(n), Vec::with_capacity(n));
     for cycle in 0..=n {
         let started = Instant::now();
         let running = launch.start(0).await?;
         echo_checked(&running.client()?, vec![0x5a; SMALL]).await?;
+        let answered = started.elapsed();
         running.stop().await?;
         if cycle > 0 {
-            times.push(started.elapsed());
+            first_calls.push(answered);
+            cycles.push(started.elapsed());
         }
     }
-    Ok(times)
+    Ok((first_calls, cycles))
 }
 
 /// The time to start `n` plugins at once until every one has answered a first echo. Then,

@@ -21,6 +21,8 @@
 //     goroutines share one dispensed client and echo 16 bytes of their own,
 //     every answer checked, for -seconds after 0.3 s of warm-up; answered calls
 //     over elapsed time.
+//   - start_call (ms): the median, over the cycles below, of the time from
+//     NewClient until the first Echo has been answered.
 //   - start_call_kill (ms): the median of -starts cycles of NewClient →
 //     Client → Dispense → first Echo → Kill, after one untimed.
 //   - ready_100 (ms, ready_N for -fleet N): the median over -fleet-rounds
@@ -192,10 +194,12 @@ func host(args []string) error {
 	}
 	client.Kill()
 
-	if times, err = startCallKill(c.command, c.starts); err != nil {
+	firstCalls, cycles, err := startCallKill(c.command, c.starts)
+	if err != nil {
 		return err
 	}
-	report("start_call_kill", millis(percentile(times, 50)), "ms")
+	report("start_call", millis(percentile(firstCalls, 50)), "ms")
+	report("start_call_kill", millis(percentile(cycles, 50)), "ms")
 	times = times[:0]
 	for i := 0; i < c.fleetRounds; i++ {
 		elapsed, err := ready(c.command, c.fleet)
@@ -321,9 +325,11 @@ func throughput(tester TesterClient, callers int, period time.Duration) (float64
 }
 
 // startCallKill times n cycles of start → dispense → first echo → kill, after
-// one untimed.
-func startCallKill(command []string, n int) ([]time.Duration, error) {
-	times := make([]time.Duration, 0, n)
+// one untimed: for each, the time until the echo was answered and the time
+// until the kill was done.
+func startCallKill(command []string, n int) (firstCalls, cycles []time.Duration, err error) {
+	firstCalls = make([]time.Duration, 0, n)
+	cycles = make([]time.Duration, 0, n)
 	for cycle := 0; cycle <= n; cycle++ {
 		start := time.Now()
 		client := newClient(command)
@@ -331,15 +337,17 @@ func startCallKill(command []string, n int) ([]time.Duration, error) {
 		if err == nil {
 			err = echoChecked(tester, bytes.Repeat([]byte{0x5a}, small))
 		}
+		answered := time.Since(start)
 		client.Kill()
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if cycle > 0 {
-			times = append(times, time.Since(start))
+			firstCalls = append(firstCalls, answered)
+			cycles = append(cycles, time.Since(start))
 		}
 	}
-	return times, nil
+	return firstCalls, cycles, nil
 }
 
 // ready is the time to start n plugins at once until every one has answered
