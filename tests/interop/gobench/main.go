@@ -327,9 +327,9 @@ func throughput(tester TesterClient, callers int, period time.Duration) (float64
 // startCallKill times n cycles of start → dispense → first echo → kill, after
 // one untimed: for each, the time until the echo was answered and the time
 // until the kill was done.
-func startCallKill(command []string, n int) (firstCalls, cycles []time.Duration, err error) {
-	firstCalls = make([]time.Duration, 0, n)
-	cycles = make([]time.Duration, 0, n)
+func startCallKill(command []string, n int) ([]time.Duration, []time.Duration, error) {
+	firstCalls := make([]time.Duration, 0, n)
+	cycles := make([]time.Duration, 0, n)
 	for cycle := 0; cycle <= n; cycle++ {
 		start := time.Now()
 		client := newClient(command)
