@@ -182,11 +182,14 @@ def main():
     server.start()
     log("debug", "plugin address", network="unix", address=socket_path)
 
-    sys.stdout.write("1|%d|unix|%s|grpc|\n" % (APP_PROTOCOL_VERSION, socket_path))
-    sys.stdout.flush()
-    # From here on the host only drains our stdout; prints travel over GRPCStdio.
+    # After the handshake the host only drains our stdout; prints travel over GRPCStdio. The
+    # forwarders go in before the line is printed: a call may print as soon as the host has read
+    # it, before this thread would run again.
+    handshake_stream = sys.stdout
     sys.stdout = forwarder.writer(grpc_stdio_pb2.StdioData.STDOUT)
     sys.stderr = forwarder.writer(grpc_stdio_pb2.StdioData.STDERR)
+    handshake_stream.write("1|%d|unix|%s|grpc|\n" % (APP_PROTOCOL_VERSION, socket_path))
+    handshake_stream.flush()
 
     try:
         shutdown.wait()
