@@ -6,6 +6,10 @@
 //! downloads the pinned Go modules and Python packages and builds everything. Without Go or
 //! Python the cells fail with a message naming what to install; they never skip.
 //! `tests/interop/README.md` lists the cells and what each proves.
+#![allow(
+    unsafe_code,
+    reason = "These tests signal real processes through libc, as the behaviour under test is about processes."
+)]
 
 #[path = "interop/harness.rs"]
 mod harness;

@@ -1,5 +1,9 @@
 //! Process-level tests: this test process is the host, `test-plugin` and `kv-plugin` are real
 //! plugin processes, and everything crosses real pipes and sockets.
+#![allow(
+    unsafe_code,
+    reason = "These tests signal, stop and reparent real processes through libc, as the behaviour under test is about processes."
+)]
 
 #[path = "process/bad_plugins.rs"]
 mod bad_plugins;

@@ -1,6 +1,7 @@
 //! The runtime's one error type, and [`PluginError`], a ready-made error type for interfaces.
 
 use std::fmt;
+use std::path::PathBuf;
 
 pub use tonic::{Code, Status};
 
@@ -94,7 +95,7 @@ pub enum Error {
     /// The plugin's executable failed its [`SecureConfig`](crate::SecureConfig) check and was not
     /// run.
     #[error(transparent)]
-    Checksum(#[from] crate::secure::ChecksumError),
+    Checksum(#[from] ChecksumError),
 
     /// A [`SecureConfig`](crate::SecureConfig) was given for a plugin to reattach to (go-plugin's
     /// `ErrSecureConfigAndReattach`).
@@ -108,7 +109,7 @@ pub enum Error {
 
     /// A reattach configuration could not be read.
     #[error(transparent)]
-    Reattach(#[from] crate::reattach::ReattachError),
+    Reattach(#[from] ReattachError),
 
     /// The plugin to reattach to is not running, or does not answer at its address (go-plugin's
     /// `ErrProcessNotFound`).
@@ -134,7 +135,7 @@ pub enum Error {
     /// AutoMTLS could not make its certificate, read the peer's, or set up TLS.
     #[cfg(feature = "tls")]
     #[error(transparent)]
-    Tls(#[from] crate::mtls::TlsError),
+    Tls(#[from] TlsError),
 
     /// AutoMTLS was asked for, but this build of the crate has no TLS: its `tls` feature is off.
     #[error("AutoMTLS needs go-plugin's `tls` feature, which this build of the host leaves out")]
@@ -149,6 +150,103 @@ pub enum Error {
         source: std::io::Error,
     },
 }
+
+/// Why a plugin's executable was not run.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ChecksumError {
+    /// The executable's hash differs from the expected checksum (go-plugin's
+    /// `ErrChecksumsDoNotMatch`).
+    #[error("checksums did not match")]
+    Mismatch {
+        /// The executable that was hashed.
+        path: PathBuf,
+        /// The checksum the host expected.
+        expected: Vec<u8>,
+        /// The hash of the file.
+        actual: Vec<u8>,
+    },
+    /// The configuration has an empty checksum.
+    #[error("no checksum provided")]
+    Missing,
+    /// The executable could not be read.
+    #[error("error verifying checksum: {source}")]
+    Unreadable {
+        /// The executable that was to be hashed.
+        path: PathBuf,
+        /// Why reading it failed.
+        source: std::io::Error,
+    },
+}
+
+/// Why a reattach configuration could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReattachError {
+    /// The text is not JSON, or not a JSON object.
+    #[error("reattach configuration is not a JSON object: {0}")]
+    NotAnObject(String),
+    /// A field has the wrong JSON type or an impossible value.
+    #[error("reattach configuration field {field}: {problem}")]
+    Field {
+        /// The field, as go-plugin names it (`Pid`, `Addr.Network`, …).
+        field: &'static str,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// The address is missing or has an unknown network.
+    #[error("reattach configuration has no usable address: {0}")]
+    Address(String),
+    /// The protocol is not gRPC.
+    #[error("unsupported plugin protocol {0:?}. Supported: [grpc]")]
+    Protocol(String),
+}
+
+#[cfg(feature = "tls")]
+/// What can go wrong while making an AutoMTLS identity or a pinned configuration.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TlsError {
+    /// rcgen could not make the key pair or the certificate.
+    #[error("failed to generate the AutoMTLS certificate: {0}")]
+    Generate(#[from] rcgen::Error),
+
+    /// The system random number generator failed while drawing the serial number.
+    #[error(
+        "failed to generate the AutoMTLS certificate: the system random number generator failed"
+    )]
+    Random,
+
+    /// `PLUGIN_CLIENT_CERT` is not well-formed PEM.
+    #[error("PLUGIN_CLIENT_CERT is not well-formed PEM: {0}")]
+    Pem(#[source] rustls::pki_types::pem::Error),
+
+    /// `PLUGIN_CLIENT_CERT` holds no `CERTIFICATE` block at all.
+    #[error("PLUGIN_CLIENT_CERT holds no CERTIFICATE block")]
+    NoCertificate,
+
+    /// A `CERTIFICATE` block in `PLUGIN_CLIENT_CERT` is not an X.509 certificate.
+    #[error("PLUGIN_CLIENT_CERT holds a CERTIFICATE block that is not X.509: {0}")]
+    PemNotACertificate(#[source] DerError),
+
+    /// A pinned configuration was given no certificate to trust.
+    #[error("no peer certificate to pin")]
+    NoPeerCertificate,
+
+    /// The bytes given as the certificate to pin are not an X.509 certificate.
+    #[error("not an X.509 certificate: {0}")]
+    NotACertificate(#[from] DerError),
+
+    /// rustls refused a key, a certificate or a configuration.
+    #[error("TLS configuration failed: {0}")]
+    Config(#[from] rustls::Error),
+}
+
+#[cfg(feature = "tls")]
+/// Why bytes are not a certificate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct DerError(pub(crate) &'static str);
 
 /// A list as Go's `%v` prints a slice: `[1 2]`.
 fn go_list(items: &[u32]) -> String {
@@ -396,7 +494,7 @@ mod tests {
                 "no plugin set for any version",
             ),
             (
-                Error::Checksum(crate::secure::ChecksumError::Mismatch {
+                Error::Checksum(ChecksumError::Mismatch {
                     path: "/bin/plugin".into(),
                     expected: vec![1],
                     actual: vec![2],
@@ -412,7 +510,7 @@ mod tests {
                 "gRPC broker multiplexing is not supported with Reattach config",
             ),
             (
-                Error::Reattach(crate::reattach::ReattachError::NotAnObject("[]".into())),
+                Error::Reattach(ReattachError::NotAnObject("[]".into())),
                 "reattach configuration is not a JSON object: []",
             ),
             (Error::ProcessNotFound, "reattachment process not found"),
@@ -428,7 +526,7 @@ mod tests {
                  configured: turn on AutoMTLS",
             ),
             (
-                Error::Tls(crate::mtls::TlsError::NoCertificate),
+                Error::Tls(TlsError::NoCertificate),
                 "PLUGIN_CLIENT_CERT holds no CERTIFICATE block",
             ),
             (

@@ -18,11 +18,11 @@
 
 use tonic::transport::Channel;
 
-use crate::Error;
-use crate::handshake::{self, Network};
-use crate::log::StderrParser;
-use crate::reattach::ReattachAddress;
-use crate::tls::{Tls, TlsConfig};
+use crate::error::Error;
+use crate::net::tls::{Tls, TlsConfig};
+use crate::protocol::handshake::{self, Network};
+use crate::protocol::hclog::StderrParser;
+use crate::protocol::reattach::ReattachAddress;
 
 /// A handshake line a go-plugin host accepts, field by field.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -73,13 +73,13 @@ pub fn decode_certificate(field: &str) -> Result<Vec<u8>, Error> {
 /// Needs the `tls` feature.
 #[cfg(feature = "tls")]
 #[derive(Debug)]
-pub struct AutoMtls(crate::mtls::Identity);
+pub struct AutoMtls(crate::net::mtls::Identity);
 
 #[cfg(feature = "tls")]
 impl AutoMtls {
     /// A fresh identity (ECDSA P-521, self-signed, as go-plugin's host makes it).
     pub fn generate() -> Result<AutoMtls, Error> {
-        Ok(AutoMtls(crate::mtls::Identity::generate()?))
+        Ok(AutoMtls(crate::net::mtls::Identity::generate()?))
     }
 
     /// The certificate PEM, the value of `PLUGIN_CLIENT_CERT`.
@@ -90,14 +90,14 @@ impl AutoMtls {
     /// TLS presenting this identity and accepting only `plugin_cert` (DER, from the handshake).
     pub fn pinned_to(&self, plugin_cert: &[u8]) -> Result<TlsConfig, Error> {
         let plugin_cert = rustls::pki_types::CertificateDer::from(plugin_cert.to_vec());
-        let pinned = crate::mtls::pinned(&self.0, [plugin_cert])?;
+        let pinned = crate::net::mtls::pinned(&self.0, [plugin_cert])?;
         Ok(TlsConfig::from_pinned(pinned))
     }
 }
 
 /// A channel to `address` that connects on first use, with the host's HTTP/2 settings, over
 /// `tls` when given. Calls on it should lift tonic's 4 MiB default limits to
-/// [`MAX_MESSAGE_SIZE`](crate::MAX_MESSAGE_SIZE), as go-plugin's host does.
+/// [`MAX_MESSAGE_SIZE`](crate::net::MAX_MESSAGE_SIZE), as go-plugin's host does.
 pub fn dial(address: &ReattachAddress, tls: Option<&TlsConfig>) -> Channel {
     let network = match address {
         ReattachAddress::Unix(path) => Network::Unix(path.clone()),
@@ -107,7 +107,7 @@ pub fn dial(address: &ReattachAddress, tls: Option<&TlsConfig>) -> Channel {
         .cloned()
         .map(TlsConfig::into_tls)
         .unwrap_or_else(Tls::default);
-    crate::transport::dial(&network, &tls)
+    crate::net::transport::dial(&network, &tls)
 }
 
 /// How a host reads one line of a plugin's log channel (stderr).

@@ -10,84 +10,67 @@
 // (Registry builds cap lints, so users are not affected.)
 #![cfg_attr(not(feature = "tls"), deny(unused))]
 
-mod broker;
-mod cleanup;
-mod client;
-mod controller;
-mod definitions;
+// A map for contributors. The runtime is in layers; each imports only the ones below it, and a
+// test (`layers`) keeps it so:
+//
+//   sys/       the operating system: process handles, descendants and pipe holders, the parent
+//              process, fds 1 and 2, users and modes, signals. The only place `unsafe` lives.
+//   protocol/  go-plugin's formats, pure: handshake line and negotiation, reattach JSON, hclog.
+//   net/       bytes between two processes: listeners, the connection builder, TLS and AutoMTLS,
+//              yamux, the `:authority` rewriter. Knows nothing of brokers or interfaces.
+//   rpc/       gRPC on top: interfaces, `Stream<T>`, `Connection` and its calls, the server side
+//              of every call and its `CallContext`, callbacks, the broker.
+//   host/      launch, reattach, attach, the session that owns the plugin process, kill,
+//   plugin/    serve, debug mode, the host watch, stdio, the controller, the plugin's logging.
+//              host/ and plugin/ sit side by side and never import each other.
+//
+// Beside the layers: `error` (the crate's errors, used by every layer) and `generated`
+// (go-plugin's own protos, from proto/'s codegen) at the bottom; `inspect` and `__private` (what
+// generated code uses) at the top, with this file's re-exports.
+
 mod error;
-mod exit;
 mod generated;
 pub mod guide;
-mod handshake;
+mod host;
 #[cfg(test)]
 mod hostile;
 pub mod inspect;
-mod interface;
-mod listener;
-mod log;
-#[cfg(feature = "tls")]
-mod mtls;
-mod mux;
-mod pidfd;
-mod reattach;
-mod secure;
-mod serve;
-mod session;
-mod stdio;
-mod stream;
-mod tls;
-mod transport;
-mod wire;
+#[cfg(test)]
+mod layers;
+mod net;
+mod plugin;
+mod protocol;
+mod rpc;
+mod sys;
 
-pub use broker::{Broker, BrokeredServer};
-pub use cleanup::{cleanup_clients, cleanup_clients_on_signal};
-pub use client::{Client, ClientConfig};
-pub use error::{Code, Error, PluginError, Status};
+pub use error::{ChecksumError, Code, Error, PluginError, ReattachError, Status};
+#[cfg(feature = "tls")]
+pub use error::{DerError, TlsError};
 pub use go_plugin_macros::{Proto, plugin_interface};
-pub use handshake::HandshakeConfig;
-pub use interface::{Connection, PluginInterface, PluginServer};
-pub use listener::Transport;
-pub use log::{HclogLayer, init_plugin_logging};
-pub use reattach::{ReattachAddress, ReattachConfig, ReattachError};
+pub use host::{
+    Client, ClientConfig, Hash, SecureConfig, cleanup_clients, cleanup_clients_on_signal,
+};
+pub use net::MAX_MESSAGE_SIZE;
+pub use net::listener::Transport;
+pub use net::tls::TlsConfig;
+pub use plugin::{ServeConfig, debug_requested, init_plugin_logging, serve};
+pub use protocol::handshake::HandshakeConfig;
+pub use protocol::hclog::HclogLayer;
+pub use protocol::reattach::{ReattachAddress, ReattachConfig};
+pub use rpc::broker::{Broker, BrokeredServer};
+pub use rpc::connection::Connection;
+pub use rpc::interface::{PluginInterface, PluginServer};
+pub use rpc::stream::{Stream, StreamSender};
 /// The rustls this crate uses, for building a [`TlsConfig`].
 #[cfg(feature = "tls")]
 pub use rustls;
-pub use secure::{ChecksumError, Hash, SecureConfig};
-pub use serve::{ServeConfig, debug_requested, serve};
-pub use stream::{Stream, StreamSender};
-pub use tls::TlsConfig;
-
-/// The largest message either side accepts or sends: go-plugin's hosts use `math.MaxInt32`.
-pub const MAX_MESSAGE_SIZE: usize = i32::MAX as usize;
 
 /// The AutoMTLS handshake, for the `tests` crate's checks against Go's crypto/tls. Not a public
 /// API: it changes without notice.
 #[cfg(feature = "tls")]
 #[doc(hidden)]
-pub use mtls::testing as __tls_testing;
+pub use net::mtls::testing as __tls_testing;
 
-/// What generated code uses. Not a public API: it changes without notice.
 #[doc(hidden)]
-pub mod __private {
-    pub use crate::interface::{
-        BoxFuture, dial_callback, serve_callback, serve_unary, serve_unimplemented,
-    };
-    /// The codecs of generated messages.
-    pub mod wire {
-        pub use crate::wire::*;
-    }
-    /// The `.proto` definitions of user types.
-    pub mod proto {
-        pub use crate::definitions::*;
-    }
-    pub use crate::stream::{
-        ResponseStream, serve_client_streaming, serve_server_streaming, serve_streaming,
-    };
-    pub use http;
-    pub use prost;
-    pub use tonic;
-    pub use tonic::body::Body;
-    pub use tonic::server::NamedService;
-    pub use tower::Service;
-}
+#[path = "private/mod.rs"]
+pub mod __private;

@@ -1,6 +1,10 @@
 //! What the process-level tests share: the interface of the test plugin, helpers to find and
 //! launch binaries, bounded runs of real processes ([`run`]), and a pseudo-terminal to run a
 //! host in ([`terminal`]).
+#![allow(
+    unsafe_code,
+    reason = "Test support signals process groups and drives a pseudo-terminal through libc."
+)]
 
 pub mod catalog;
 pub mod pki;

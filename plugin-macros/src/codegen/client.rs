@@ -109,7 +109,7 @@ fn call(interface: &Interface, method: &Method) -> TokenStream {
             (
                 quote!(#response),
                 quote! {
-                    #krate::Stream::from_responses(
+                    #krate::__private::stream_from_responses(
                         #response,
                         |#response: #messages::#response_type| #item,
                     )
@@ -142,7 +142,7 @@ fn call(interface: &Interface, method: &Method) -> TokenStream {
         let item = local("item");
         let wire = to_wire(&arg.field, quote!(#item)).unwrap_or_else(|| quote!(#item));
         quote! {
-            #krate::Stream::into_requests(#ident, |#item| #messages::#request_type { #field: #wire })
+            #krate::__private::stream_into_requests(#ident, |#item| #messages::#request_type { #field: #wire })
         }
     } else {
         quote!(#messages::#request_type { #(#fields,)* })
@@ -157,7 +157,7 @@ fn call(interface: &Interface, method: &Method) -> TokenStream {
         #sig {
             #(#callbacks)*
             let #request = #request_value;
-            match #krate::Connection::#function::<#request_path, #response_path>(
+            match #krate::__private::#function::<#request_path, #response_path>(
                 &self.connection,
                 #request,
                 #path,

@@ -136,7 +136,7 @@ fn call(interface: &Interface, method: &Method) -> TokenStream {
             (
                 quote!(#value),
                 quote! {
-                    #krate::Stream::into_responses(
+                    #krate::__private::stream_into_responses(
                         #value,
                         |#value| #messages::#response_type { #ident: #wire },
                     )
@@ -175,7 +175,7 @@ fn call(interface: &Interface, method: &Method) -> TokenStream {
             },
             quote!(#request: #krate::__private::tonic::Streaming<#messages::#request_type>),
             quote! {
-                let #ident = #krate::Stream::from_requests(
+                let #ident = #krate::__private::stream_from_requests(
                     #request,
                     |#message: #messages::#request_type| #item,
                 );

@@ -1,0 +1,201 @@
+//! One live plugin as the host sees it: its connection, its process and how it ended.
+//!
+//! Every handle to a plugin — the [`Client`](crate::Client), each [`Connection`](crate::Connection)
+//! and every client dispensed from it — holds the session. The plugin is stopped when the last
+//! handle goes away (so `Client::start(…).await?.dispense::<P>()?` keeps its plugin alive for as
+//! long as the dispensed client lives) or when [`Session::kill`] is called.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Mutex;
+use tonic::transport::Channel;
+
+use super::controller;
+use super::process::PluginProcess;
+use super::stdio::Sink;
+use crate::error::Error;
+use crate::net::mux::{Mux, Role};
+use crate::net::tls::Tls;
+use crate::net::transport;
+use crate::protocol::handshake::Network;
+use crate::protocol::handshake::PROTOCOL_GRPC;
+use crate::protocol::reattach::{ReattachAddress, ReattachConfig};
+use crate::rpc::broker::Broker;
+use crate::rpc::exit::{ExitNotifier, ExitWatch};
+
+/// How long the host waits for a plugin to exit after `Shutdown` before it kills it; go-plugin
+/// hard-codes the same 2 s.
+pub(crate) const DEFAULT_GRACE: Duration = Duration::from_secs(2);
+
+/// How long [`Session::kill`] waits for a killed plugin to be reaped, beyond the grace period.
+pub(crate) const REAP_MARGIN: Duration = Duration::from_secs(1);
+
+/// How long the plugin's stdout and stderr get to reach EOF once it has gone, before the host
+/// looks for other processes still holding them: the readers see the EOF within microseconds
+/// unless one does.
+const PIPE_EOF: Duration = Duration::from_millis(50);
+
+/// A plugin with an address: launched and handshaken (`launch`), or found running (`reattach`).
+/// [`Session::connect`] turns it into the session that owns it.
+pub(crate) struct Target {
+    pub(crate) address: Network,
+    /// The TLS the plugin's connections use, in both roles.
+    pub(crate) tls: Tls,
+    /// Whether every connection is a stream of one yamux session (go-plugin's multiplexing).
+    pub(crate) multiplex: bool,
+    pub(crate) version: u32,
+    /// The plugin's pid, 0 when unknown.
+    pub(crate) pid: u32,
+    pub(crate) exit: ExitWatch,
+    /// The process the host may signal, if any.
+    pub(crate) process: Option<PluginProcess>,
+    /// Whether the plugin runs on its own (go-plugin's test mode): never stopped by the host.
+    pub(crate) test: bool,
+    /// Held for as long as the session lives when nothing reports the plugin's exit.
+    pub(crate) notifier: Option<ExitNotifier>,
+}
+
+/// What the host configured for every connection.
+pub(crate) struct Attach {
+    pub(crate) sync_stdout: Sink,
+    pub(crate) sync_stderr: Sink,
+    pub(crate) grace: Duration,
+}
+
+/// The one owner of a live plugin: its connection, its broker and, when the host may signal it,
+/// its process, which is killed with everything it started when the last handle goes.
+#[derive(Debug)]
+pub(crate) struct Session {
+    channel: Channel,
+    exit: ExitWatch,
+    /// The process the host may signal: `None` when it may not (a reattached plugin in test mode).
+    process: Option<PluginProcess>,
+    reattach: ReattachConfig,
+    grace: Duration,
+    kill_lock: Mutex<()>,
+    broker: Broker,
+    /// Keeps the plugin counted as running when nothing can tell that it exited.
+    _notifier: Option<ExitNotifier>,
+}
+
+impl Session {
+    /// Connects to the plugin (lazily, as go-plugin does, unless the connection is multiplexed:
+    /// then the one connection is made at once) and starts the tasks every connection has.
+    pub(crate) async fn connect(target: Target, config: Attach) -> Result<Arc<Session>, Error> {
+        let (channel, stdio_channel, broker) = if target.multiplex {
+            let io = transport::connect(&target.address, &Tls::default())
+                .await
+                .map_err(|err| Error::io("failed to connect to the plugin", err))?;
+            let (mux, mut inbound) = Mux::start(io, Role::Client);
+            let broker = Broker::new(target.tls.clone(), true, Some(target.exit.clone()), None);
+            broker.set_mux(mux.clone());
+            let router = broker.clone();
+            tokio::spawn(async move {
+                while let Some(stream) = inbound.recv().await {
+                    // The host serves nothing on the main connection: a stream nobody knocked for
+                    // is refused.
+                    drop(router.route(stream));
+                }
+            });
+            let tls = target.tls.clone();
+            let channel = transport::dial_with(move || {
+                let (mux, tls) = (mux.clone(), tls.clone());
+                async move { tls.connect(mux.open().await?).await }
+            });
+            (channel.clone(), channel, broker)
+        } else {
+            let channel = transport::dial(&target.address, &target.tls);
+            // Stdio on a connection of its own: a call that blocks the plugin in `println!` then
+            // never waits on its own connection's task, and our plugins skip a yield per call that
+            // guards against that (`stdio::may_drain_through`).
+            let stdio_channel = transport::dial(&target.address, &target.tls);
+            let broker = Broker::new(target.tls.clone(), false, Some(target.exit.clone()), None);
+            (channel, stdio_channel, broker)
+        };
+        tokio::spawn(super::stdio::copy_to_sinks(
+            stdio_channel,
+            target.exit.clone(),
+            config.sync_stdout,
+            config.sync_stderr,
+        ));
+        tokio::spawn(crate::rpc::broker::open_stream(
+            channel.clone(),
+            broker.clone(),
+        ));
+        let session = Arc::new(Session::new(channel, broker, target, config.grace));
+        Ok(session)
+    }
+
+    fn new(channel: Channel, broker: Broker, target: Target, grace: Duration) -> Self {
+        let reattach = ReattachConfig {
+            protocol: PROTOCOL_GRPC.to_owned(),
+            protocol_version: target.version,
+            address: ReattachAddress::from_network(&target.address),
+            pid: target.pid,
+            test: target.test,
+        };
+        Session {
+            channel,
+            exit: target.exit,
+            process: target.process,
+            reattach,
+            grace,
+            kill_lock: Mutex::new(()),
+            broker,
+            _notifier: target.notifier,
+        }
+    }
+
+    pub(crate) fn channel(&self) -> &Channel {
+        &self.channel
+    }
+
+    pub(crate) fn exit(&self) -> &ExitWatch {
+        &self.exit
+    }
+
+    pub(crate) fn broker(&self) -> &Broker {
+        &self.broker
+    }
+
+    pub(crate) fn version(&self) -> u32 {
+        self.reattach.protocol_version
+    }
+
+    pub(crate) fn reattach_config(&self) -> ReattachConfig {
+        self.reattach.clone()
+    }
+
+    /// Asks the plugin to shut down, waits for it to exit, and kills it when the grace period
+    /// has passed. The grace period bounds the `Shutdown` call and the wait together.
+    pub(crate) async fn kill(&self) {
+        let _guard = self.kill_lock.lock().await;
+        if self.exit.has_exited() {
+            return;
+        }
+        let Some(process) = &self.process else {
+            // Not ours to stop: a plugin in test mode outlives its hosts by design.
+            return;
+        };
+        // Taken now: once the plugin has exited, its children are no longer its.
+        let descendants = process.descendants();
+        let deadline = tokio::time::Instant::now() + self.grace;
+        let delivered = controller::request_shutdown(self.channel.clone(), self.grace).await;
+        if delivered
+            && tokio::time::timeout_at(deadline, self.exit.wait())
+                .await
+                .is_ok()
+        {
+            tracing::debug!("plugin exited");
+        } else {
+            tracing::warn!("plugin failed to exit gracefully");
+            process.kill();
+            // SIGKILL is not refused; only a process stuck in the kernel takes longer than this.
+            let _ = tokio::time::timeout(REAP_MARGIN, self.exit.wait()).await;
+        }
+        descendants.kill();
+        process.pipes_closed_within(PIPE_EOF).await;
+        process.kill();
+    }
+}

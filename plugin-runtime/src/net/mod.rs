@@ -1,0 +1,15 @@
+//! Bytes between two processes: listeners (Unix sockets, TCP, their directories), the
+//! connection builder (HTTP/2 windows, message limits), TLS and AutoMTLS, yamux multiplexing,
+//! and the `:authority` rewriter. Knows nothing of brokers or interfaces: the layer above says
+//! what each accepted connection's calls find in their requests ([`transport::ConnectInfo`]).
+
+pub(crate) mod io;
+pub(crate) mod listener;
+#[cfg(feature = "tls")]
+pub(crate) mod mtls;
+pub(crate) mod mux;
+pub(crate) mod tls;
+pub(crate) mod transport;
+
+/// The largest message either side accepts or sends: go-plugin's hosts use `math.MaxInt32`.
+pub const MAX_MESSAGE_SIZE: usize = i32::MAX as usize;

@@ -1,0 +1,288 @@
+//! [`Connection`]: a gRPC connection to the other process, and the four kinds of call generated
+//! clients make on it, each reporting a plugin that exited as [`Error::PluginExited`].
+
+use std::sync::Arc;
+
+use tonic::Status;
+use tonic::transport::Channel;
+
+use super::broker::Broker;
+use super::exit::{self, ExitWatch};
+use super::stream::{AbortableCodec, Requests, Responses};
+use crate::error::Error;
+use crate::net::MAX_MESSAGE_SIZE;
+
+/// What keeps a plugin running while a connection to it is held: the host's session, type-erased
+/// so that this layer does not know it.
+pub(crate) type KeepAlive = Arc<dyn std::fmt::Debug + Send + Sync>;
+
+/// A gRPC connection to a plugin (or, through the broker, to a host service).
+///
+/// Cloning is cheap; clones share the one HTTP/2 connection. A connection from a
+/// [`Client`](crate::Client) keeps its plugin running; calls made after the plugin process has
+/// exited fail with [`Error::PluginExited`].
+#[derive(Clone, Debug)]
+pub struct Connection {
+    channel: Channel,
+    grpc: tonic::client::Grpc<Channel>,
+    exit: Option<ExitWatch>,
+    /// Keeps the plugin running while the connection is held.
+    _keep_alive: Option<KeepAlive>,
+    broker: Option<Broker>,
+    /// Each call's deadline, if any.
+    timeout: Option<std::time::Duration>,
+}
+
+impl Connection {
+    /// A connection on `channel` that reports the plugin's exit when `exit` is known, keeps
+    /// `keep_alive` while it lives, and makes brokered services with `broker`.
+    pub(crate) fn new(
+        channel: Channel,
+        exit: Option<ExitWatch>,
+        keep_alive: Option<KeepAlive>,
+        broker: Option<Broker>,
+    ) -> Self {
+        let grpc = tonic::client::Grpc::new(channel.clone())
+            .max_decoding_message_size(MAX_MESSAGE_SIZE)
+            .max_encoding_message_size(MAX_MESSAGE_SIZE);
+        Connection {
+            channel,
+            grpc,
+            exit,
+            _keep_alive: keep_alive,
+            broker,
+            timeout: None,
+        }
+    }
+
+    /// A connection to a brokered service: it reports the plugin's exit when `exit` is known,
+    /// and makes further brokered services with `broker`.
+    pub(crate) fn brokered(channel: Channel, exit: Option<ExitWatch>, broker: Broker) -> Self {
+        Self::new(channel, exit, None, Some(broker))
+    }
+
+    /// A connection over any tonic channel, for example one made by hand to a plugin started
+    /// elsewhere. Such a connection does not know when the plugin exits, and has no broker.
+    pub fn from_channel(channel: Channel) -> Self {
+        Self::new(channel, None, None, None)
+    }
+
+    /// This connection with a deadline for each call made on it: sent to the plugin as
+    /// `grpc-timeout` (its handler is cancelled when it passes) and enforced here, where the call
+    /// fails with `DeadlineExceeded`. Dropping a call's future cancels it the same way.
+    pub fn with_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// The deadline of each call, if one is set.
+    pub fn timeout(&self) -> Option<std::time::Duration> {
+        self.timeout
+    }
+
+    /// A request carrying this connection's deadline.
+    fn request<T>(&self, message: T) -> tonic::Request<T> {
+        let mut request = tonic::Request::new(message);
+        if let Some(timeout) = self.timeout {
+            request.set_timeout(timeout);
+        }
+        request
+    }
+
+    /// Runs a call within this connection's deadline.
+    async fn within<T>(
+        &self,
+        call: impl std::future::Future<Output = Result<T, Error>>,
+    ) -> Result<T, Error> {
+        match self.timeout {
+            None => call.await,
+            Some(timeout) => tokio::time::timeout(timeout, call)
+                .await
+                .unwrap_or_else(|_| {
+                    Err(Error::Rpc(Status::deadline_exceeded(format!(
+                        "the call took longer than its {timeout:?} deadline"
+                    ))))
+                }),
+        }
+    }
+
+    /// The underlying tonic channel, for calling hand-written or tonic-generated services.
+    pub fn channel(&self) -> Channel {
+        self.channel.clone()
+    }
+
+    /// The broker of this side of the connection, for serving and dialing brokered services
+    /// (callbacks) on it.
+    pub fn broker(&self) -> Option<&Broker> {
+        self.broker.as_ref()
+    }
+
+    fn exit(&self) -> Option<&ExitWatch> {
+        self.exit.as_ref()
+    }
+
+    /// Makes one unary call. Generated clients call it through `__private`.
+    pub(crate) async fn unary<Req, Resp>(
+        &self,
+        request: Req,
+        path: &'static str,
+    ) -> Result<Resp, Error>
+    where
+        Req: prost::Message + Send + Sync + 'static,
+        Resp: prost::Message + Default + Send + Sync + 'static,
+    {
+        self.within(async move {
+            if let Some(exit) = self.exit()
+                && let Some(status) = exit.status()
+            {
+                return Err(Error::PluginExited { status });
+            }
+            let mut grpc = self.grpc.clone();
+            if let Err(err) = grpc.ready().await {
+                return Err(self.failed(Status::from_error(err.into())).await);
+            }
+            let codec = tonic_prost::ProstCodec::<Req, Resp>::default();
+            let path = http::uri::PathAndQuery::from_static(path);
+            match grpc.unary(self.request(request), path, codec).await {
+                Ok(response) => Ok(response.into_inner()),
+                Err(status) => Err(self.failed(status).await),
+            }
+        })
+        .await
+    }
+
+    /// Starts a server-streaming call. Generated clients call it through `__private`.
+    pub(crate) async fn server_streaming<Req, Resp>(
+        &self,
+        request: Req,
+        path: &'static str,
+    ) -> Result<Responses<Resp>, Error>
+    where
+        Req: prost::Message + Send + Sync + 'static,
+        Resp: prost::Message + Default + Send + Sync + 'static,
+    {
+        self.within(async move {
+            let mut grpc = self.ready().await?;
+            let codec = tonic_prost::ProstCodec::<Req, Resp>::default();
+            let path = http::uri::PathAndQuery::from_static(path);
+            match grpc
+                .server_streaming(self.request(request), path, codec)
+                .await
+            {
+                Ok(response) => Ok(Responses::new(
+                    response.into_inner(),
+                    None,
+                    self.exit.clone(),
+                )),
+                Err(status) => Err(self.failed(status).await),
+            }
+        })
+        .await
+    }
+
+    /// Makes a client-streaming call; an error item of `requests` cancels it and is the
+    /// result. Generated clients call it through `__private`.
+    pub(crate) async fn client_streaming<Req, Resp>(
+        &self,
+        mut requests: Requests<Req>,
+        path: &'static str,
+    ) -> Result<Resp, Error>
+    where
+        Req: prost::Message + Send + Sync + 'static,
+        Resp: prost::Message + Default + Send + Sync + 'static,
+    {
+        self.within(async move {
+            let mut grpc = self.ready().await?;
+            let codec = AbortableCodec::<Req, Resp>::default();
+            let path = http::uri::PathAndQuery::from_static(path);
+            let (failed, aborted) = requests.watch();
+            // Through the bidirectional API, so that a stream that ends well without a response
+            // message (grpc-go's handler returning nil without SendAndClose, as go-plugin's
+            // examples/streaming does) gives an empty response, not tonic's "Missing response
+            // message.".
+            let call = async move {
+                let mut responses = grpc
+                    .streaming(self.request(requests), path, codec)
+                    .await?
+                    .into_inner();
+                let first = responses.message().await?;
+                while responses.message().await?.is_some() {}
+                Ok::<_, Status>(first.unwrap_or_default())
+            };
+            let own_error = || {
+                failed
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .take()
+                    .map(|err| Error::Rpc(Status::from(err)))
+            };
+            // The host's own stream error wins over what the cancelled call reports.
+            tokio::select! {
+                biased;
+                Ok(()) = aborted => Err(own_error()
+                    .unwrap_or_else(|| Error::Rpc(Status::cancelled("the request stream failed")))),
+                result = call => match result {
+                    Ok(response) => Ok(response),
+                    Err(status) => match own_error() {
+                        Some(err) => Err(err),
+                        None => Err(self.failed(status).await),
+                    },
+                },
+            }
+        })
+        .await
+    }
+
+    /// Starts a bidirectional call. Generated clients call it through `__private`.
+    pub(crate) async fn streaming<Req, Resp>(
+        &self,
+        mut requests: Requests<Req>,
+        path: &'static str,
+    ) -> Result<Responses<Resp>, Error>
+    where
+        Req: prost::Message + Send + Sync + 'static,
+        Resp: prost::Message + Default + Send + Sync + 'static,
+    {
+        self.within(async move {
+            let mut grpc = self.ready().await?;
+            let codec = AbortableCodec::<Req, Resp>::default();
+            let path = http::uri::PathAndQuery::from_static(path);
+            let watch = requests.watch();
+            match grpc.streaming(self.request(requests), path, codec).await {
+                Ok(response) => Ok(Responses::new(
+                    response.into_inner(),
+                    Some(watch),
+                    self.exit.clone(),
+                )),
+                Err(status) => Err(self.failed(status).await),
+            }
+        })
+        .await
+    }
+
+    /// The gRPC client, once the channel can take a call.
+    async fn ready(&self) -> Result<tonic::client::Grpc<Channel>, Error> {
+        if let Some(exit) = self.exit()
+            && let Some(status) = exit.status()
+        {
+            return Err(Error::PluginExited { status });
+        }
+        let mut grpc = self.grpc.clone();
+        if let Err(err) = grpc.ready().await {
+            return Err(self.failed(Status::from_error(err.into())).await);
+        }
+        Ok(grpc)
+    }
+
+    /// Turns a failed call into an error that says the plugin exited when that is why it failed.
+    async fn failed(&self, status: Status) -> Error {
+        // A connection reset usually arrives a moment before the process is reaped.
+        if let Some(exit) = self.exit()
+            && exit::may_mean_exit(&status)
+            && let Some(status) = exit.wait_for(exit::RESET_GRACE).await
+        {
+            return Error::PluginExited { status };
+        }
+        Error::Rpc(status)
+    }
+}
