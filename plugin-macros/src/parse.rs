@@ -12,7 +12,9 @@ use syn::{
 };
 
 use crate::errors::Errors;
-use crate::model::{Arg, Field, GeneratedItems, Interface, Method, MethodKind, Named, Output};
+use crate::model::{
+    Arg, Field, GeneratedItems, Interface, Messages, Method, MethodKind, Named, Output,
+};
 use crate::names;
 use crate::types::{self, Mapped};
 
@@ -487,6 +489,7 @@ fn method(function: &TraitItemFn, errors: &mut Errors) -> Option<Method> {
     let output = output?;
     let message = |suffix: &str| Ident::new(&format!("{rpc}{suffix}"), Span::call_site());
     let (mut request, mut response) = (message("Request"), message("Response"));
+    let mut messages = Messages::Generated;
     if rpc_attr.whole {
         // The one argument is the request message, the result the response message.
         let arg_message = match args.as_slice() {
@@ -508,6 +511,10 @@ fn method(function: &TraitItemFn, errors: &mut Errors) -> Option<Method> {
             (Some(arg), Some(result)) => {
                 request = Ident::new(&crate::model::last_segment(&arg), Span::call_site());
                 response = Ident::new(&crate::model::last_segment(&result), Span::call_site());
+                messages = Messages::Whole {
+                    request: arg,
+                    response: result,
+                };
             }
             _ => {
                 errors.spanned(
@@ -538,7 +545,7 @@ fn method(function: &TraitItemFn, errors: &mut Errors) -> Option<Method> {
         kind,
         args,
         output,
-        whole: rpc_attr.whole,
+        messages,
         docs: crate::model::docs(&function.attrs),
     })
 }

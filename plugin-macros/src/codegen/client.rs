@@ -126,12 +126,12 @@ fn call(interface: &Interface, method: &Method) -> TokenStream {
         None => (quote!(_), quote!(())),
     };
     let (request_path, response_path) = method.message_types(messages);
-    let (ok_pattern, value) = if method.whole {
+    let (ok_pattern, value) = if !method.generates_messages() {
         (quote!(#response), quote!(#response))
     } else {
         (ok_pattern, value)
     };
-    let request_value = if method.whole {
+    let request_value = if !method.generates_messages() {
         let ident = &method.args[0].ident;
         quote!(#ident)
     } else if method.kind.streams_requests() {

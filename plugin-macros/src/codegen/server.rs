@@ -193,7 +193,7 @@ fn call(interface: &Interface, method: &Method) -> TokenStream {
         )
     };
     let (request_path, _) = method.message_types(messages);
-    let (input, ok_pattern, response) = if method.whole {
+    let (input, ok_pattern, response) = if !method.generates_messages() {
         (
             quote!(#request: #request_path),
             quote!(#value),
@@ -202,7 +202,7 @@ fn call(interface: &Interface, method: &Method) -> TokenStream {
     } else {
         (input, ok_pattern, response)
     };
-    let args: Vec<TokenStream> = if method.whole {
+    let args: Vec<TokenStream> = if !method.generates_messages() {
         vec![quote!(#request)]
     } else if method.kind.streams_requests() {
         method
