@@ -90,4 +90,92 @@ pub mod __private {
     pub use tonic::body::Body;
     pub use tonic::server::NamedService;
     pub use tower::Service;
+
+    // Calls and streams of generated code.
+    use crate::stream::{Requests, Responses};
+    use crate::{Connection, Error, Stream};
+
+    /// Generated clients: one unary call.
+    pub async fn unary<Req, Resp>(
+        connection: &Connection,
+        request: Req,
+        path: &'static str,
+    ) -> Result<Resp, Error>
+    where
+        Req: prost::Message + Send + Sync + 'static,
+        Resp: prost::Message + Default + Send + Sync + 'static,
+    {
+        connection.unary(request, path).await
+    }
+
+    /// Generated clients: starts a server-streaming call.
+    pub async fn server_streaming<Req, Resp>(
+        connection: &Connection,
+        request: Req,
+        path: &'static str,
+    ) -> Result<Responses<Resp>, Error>
+    where
+        Req: prost::Message + Send + Sync + 'static,
+        Resp: prost::Message + Default + Send + Sync + 'static,
+    {
+        connection.server_streaming(request, path).await
+    }
+
+    /// Generated clients: one client-streaming call.
+    pub async fn client_streaming<Req, Resp>(
+        connection: &Connection,
+        requests: Requests<Req>,
+        path: &'static str,
+    ) -> Result<Resp, Error>
+    where
+        Req: prost::Message + Send + Sync + 'static,
+        Resp: prost::Message + Default + Send + Sync + 'static,
+    {
+        connection.client_streaming(requests, path).await
+    }
+
+    /// Generated clients: starts a bidirectional call.
+    pub async fn streaming<Req, Resp>(
+        connection: &Connection,
+        requests: Requests<Req>,
+        path: &'static str,
+    ) -> Result<Responses<Resp>, Error>
+    where
+        Req: prost::Message + Send + Sync + 'static,
+        Resp: prost::Message + Default + Send + Sync + 'static,
+    {
+        connection.streaming(requests, path).await
+    }
+
+    /// Generated clients: the response messages of a call as the method's values.
+    pub fn stream_from_responses<T: Send + 'static, M: Send + 'static>(
+        responses: Responses<M>,
+        unwrap: fn(M) -> T,
+    ) -> Stream<T> {
+        Stream::from_responses(responses, unwrap)
+    }
+
+    /// Generated clients: the method's values as request messages.
+    pub fn stream_into_requests<T: Send + 'static, M: Send + 'static>(
+        stream: Stream<T>,
+        wrap: fn(T) -> M,
+    ) -> Requests<M> {
+        stream.into_requests(wrap)
+    }
+
+    /// Generated servers: a client stream's messages as the method's values.
+    pub fn stream_from_requests<T: Send + 'static, M: Send + 'static>(
+        streaming: tonic::Streaming<M>,
+        unwrap: fn(M) -> T,
+    ) -> Stream<T> {
+        Stream::from_requests(streaming, unwrap)
+    }
+
+    /// Generated servers: the method's values as response messages.
+    pub fn stream_into_responses<T: Send + 'static, M: Send + 'static>(
+        stream: Stream<T>,
+        wrap: fn(T) -> M,
+    ) -> ResponseStream<M> {
+        stream.into_responses(wrap)
+    }
 }
