@@ -171,7 +171,7 @@ impl Call {
             #sig {
                 #prelude
                 let #request = #request_value;
-                match #krate::Connection::#function::<#request_path, #response_path>(
+                match #krate::__private::#function::<#request_path, #response_path>(
                     &self.connection,
                     #request,
                     #path,
@@ -256,7 +256,10 @@ fn request_stream(interface: &Interface, method: &Method) -> TokenStream {
     let item = local("item");
     let wire = to_wire(&arg.field, quote!(#item)).unwrap_or_else(|| quote!(#item));
     quote! {
-        #krate::Stream::into_requests(#ident, |#item| #messages::#request_type { #field: #wire })
+        #krate::__private::stream_into_requests(
+            #ident,
+            |#item| #messages::#request_type { #field: #wire }
+        )
     }
 }
 
@@ -278,7 +281,7 @@ fn response_stream(interface: &Interface, method: &Method) -> (TokenStream, Toke
     let response = local("response");
     let item = response_item(method, &response);
     let stream = quote! {
-        #krate::Stream::from_responses(
+        #krate::__private::stream_from_responses(
             #response,
             |#response: #messages::#response_type| #item,
         )

@@ -306,7 +306,7 @@ fn request_stream(
     let item = from_wire(&arg.field, quote!(#message.#field));
     let input = quote!(#request: #krate::__private::tonic::Streaming<#messages::#request_type>);
     let prelude = quote! {
-        let #ident = #krate::Stream::from_requests(
+        let #ident = #krate::__private::stream_from_requests(
             #request,
             |#message: #messages::#request_type| #item,
         );
@@ -330,7 +330,7 @@ fn response_stream(interface: &Interface, method: &Method) -> (TokenStream, Toke
     let value = local("value");
     let response = response_of(interface, method, &value);
     let stream = quote! {
-        #krate::Stream::into_responses(
+        #krate::__private::stream_into_responses(
             #value,
             |#value| #response,
         )
