@@ -82,7 +82,11 @@ fn field_names(interface: &Interface, errors: &mut Errors) {
 /// the generated one would shadow it, and the `.proto` text would define the name twice.
 fn message_names(interface: &Interface, errors: &mut Errors) {
     let mut generated = HashMap::new();
-    for method in interface.methods.iter().filter(|method| !method.whole) {
+    let with_generated_messages = interface
+        .methods
+        .iter()
+        .filter(|method| method.generates_messages());
+    for method in with_generated_messages {
         generated.insert(method.request.to_string(), &method.ident);
         generated.insert(method.response.to_string(), &method.ident);
     }

@@ -5,6 +5,7 @@
 //!
 //! The macro reads the trait (`parse`) into a model of the service (`model`), checks the rules
 //! that span methods (`check`), and generates code from the model alone (`codegen`).
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 mod check;

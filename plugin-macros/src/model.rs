@@ -85,9 +85,9 @@ pub(crate) struct Method {
     pub(crate) args: Vec<Arg>,
     /// What the method returns.
     pub(crate) output: Output,
-    /// `#[rpc(whole)]`: the one argument is the request message and the result the response
-    /// message, as the user declared them (no generated messages).
-    pub(crate) whole: bool,
+    /// Whether the messages are generated from the arguments and the result, or are the
+    /// user's own.
+    pub(crate) messages: Messages,
     /// The request message, for example `GetRequest`.
     pub(crate) request: Ident,
     /// The response message, for example `GetResponse`.
@@ -97,29 +97,33 @@ pub(crate) struct Method {
 }
 
 impl Method {
+    /// Whether the request and response messages are generated, so belong in the messages
+    /// module and the `.proto` text.
+    pub(crate) fn generates_messages(&self) -> bool {
+        matches!(self.messages, Messages::Generated)
+    }
+
     /// The Rust types of the request and response messages: the user's for `#[rpc(whole)]`,
     /// else the generated ones in `messages`.
     pub(crate) fn message_types(&self, messages: &Ident) -> (TokenStream, TokenStream) {
-        let whole = |field: Option<&Field>| {
-            field
-                .and_then(|field| field.ty.message())
-                .map(|path| quote!(#path))
-        };
-        match (
-            self.whole
-                .then(|| whole(self.args.first().map(|arg| &arg.field)))
-                .flatten(),
-            self.whole
-                .then(|| whole(self.output.value.as_ref()))
-                .flatten(),
-        ) {
-            (Some(request), Some(response)) => (request, response),
-            _ => {
+        match &self.messages {
+            Messages::Whole { request, response } => (quote!(#request), quote!(#response)),
+            Messages::Generated => {
                 let (request, response) = (&self.request, &self.response);
                 (quote!(#messages::#request), quote!(#messages::#response))
             }
         }
     }
+}
+
+/// Where a method's request and response messages come from.
+pub(crate) enum Messages {
+    /// Generated from the arguments and the result: `GetRequest { key }`, `GetResponse { value }`.
+    Generated,
+    /// `#[rpc(whole)]` on a unary method: its one argument is the request message and its
+    /// result the response message, structs the user declared, so that an existing `.proto`
+    /// service (a Terraform provider's, say) can be implemented message for message.
+    Whole { request: Path, response: Path },
 }
 
 /// How a method's messages flow.

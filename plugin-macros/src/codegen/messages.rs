@@ -19,7 +19,7 @@ pub(super) fn module(interface: &Interface) -> TokenStream {
     let structs = interface
         .methods
         .iter()
-        .filter(|method| !method.whole)
+        .filter(|method| method.generates_messages())
         .map(|method| {
             let request = message(
                 &krate,

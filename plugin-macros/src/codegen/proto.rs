@@ -66,7 +66,11 @@ pub(crate) fn parts(interface: &Interface) -> Parts {
     let _ = writeln!(out, "syntax = \"proto3\";\n");
     let _ = writeln!(out, "package {};", interface.package.value);
 
-    for method in interface.methods.iter().filter(|method| !method.whole) {
+    let with_generated_messages = interface
+        .methods
+        .iter()
+        .filter(|method| method.generates_messages());
+    for method in with_generated_messages {
         let args: Vec<&Field> = method.args.iter().map(|arg| &arg.field).collect();
         message(&mut out, &method.request.to_string(), &args);
         for arg in method.args.iter().filter(|arg| arg.callback.is_some()) {

@@ -5,7 +5,9 @@ use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
 use super::{from_wire, local, respan, to_wire};
-use crate::model::{Interface, Method};
+use syn::Ident;
+
+use crate::model::{Arg, Interface, Messages, Method, MethodKind};
 
 /// The server struct, its constructors, and its `Service` and `NamedService` implementations.
 pub(super) fn server(interface: &Interface) -> TokenStream {
@@ -92,139 +94,260 @@ pub(super) fn server(interface: &Interface) -> TokenStream {
     }
 }
 
-/// Decodes the request (or the stream of them), calls the implementation, encodes its result
-/// (or stream of results) or error.
+/// The handler of one method, by how its messages flow.
 fn call(interface: &Interface, method: &Method) -> TokenStream {
+    match method.kind {
+        MethodKind::Unary => unary(interface, method),
+        MethodKind::ServerStreaming => server_streaming(interface, method),
+        MethodKind::ClientStreaming => client_streaming(interface, method),
+        MethodKind::Streaming => streaming(interface, method),
+    }
+}
+
+/// One request message, one response message. Only unary methods have callbacks and whole
+/// messages: parse rejects them on the others.
+fn unary(interface: &Interface, method: &Method) -> TokenStream {
+    let handler = match &method.messages {
+        Messages::Whole { request, .. } => {
+            let (input, value) = (local("request"), local("value"));
+            Handler {
+                serve: quote!(serve_unary),
+                input: quote!(#input: #request),
+                prelude: TokenStream::new(),
+                args: vec![quote!(#input)],
+                ok_pattern: quote!(#value),
+                response: quote!(#value),
+            }
+        }
+        Messages::Generated => {
+            let (ok_pattern, response) = response_message(interface, method);
+            Handler {
+                serve: quote!(serve_unary),
+                input: request_message(interface, method),
+                prelude: callbacks(interface, method),
+                args: request_fields(method),
+                ok_pattern,
+                response,
+            }
+        }
+    };
+    handler.expand(interface, method)
+}
+
+/// One request message, a stream of response messages.
+fn server_streaming(interface: &Interface, method: &Method) -> TokenStream {
+    let (ok_pattern, response) = response_stream(interface, method);
+    Handler {
+        serve: quote!(serve_server_streaming),
+        input: request_message(interface, method),
+        prelude: TokenStream::new(),
+        args: request_fields(method),
+        ok_pattern,
+        response,
+    }
+    .expand(interface, method)
+}
+
+/// A stream of request messages, one response message.
+fn client_streaming(interface: &Interface, method: &Method) -> TokenStream {
+    let (input, prelude, args) = request_stream(interface, method);
+    let (ok_pattern, response) = response_message(interface, method);
+    Handler {
+        serve: quote!(serve_client_streaming),
+        input,
+        prelude,
+        args,
+        ok_pattern,
+        response,
+    }
+    .expand(interface, method)
+}
+
+/// Streams both ways.
+fn streaming(interface: &Interface, method: &Method) -> TokenStream {
+    let (input, prelude, args) = request_stream(interface, method);
+    let (ok_pattern, response) = response_stream(interface, method);
+    Handler {
+        serve: quote!(serve_streaming),
+        input,
+        prelude,
+        args,
+        ok_pattern,
+        response,
+    }
+    .expand(interface, method)
+}
+
+/// What the handler of a method is made of, besides what every handler does.
+struct Handler {
+    /// The runtime's `serve_*` function for the method's kind.
+    serve: TokenStream,
+    /// The handler closure's parameter: the request message, or the stream of them.
+    input: TokenStream,
+    /// What the handler does before calling the implementation.
+    prelude: TokenStream,
+    /// The arguments the implementation is called with.
+    args: Vec<TokenStream>,
+    /// The pattern the implementation's `Ok` value is bound by.
+    ok_pattern: TokenStream,
+    /// The response (or stream of them) made of that value.
+    response: TokenStream,
+}
+
+impl Handler {
+    /// Serves the method: calls the implementation, sends its result or its error as a status.
+    fn expand(self, interface: &Interface, method: &Method) -> TokenStream {
+        let Handler {
+            serve,
+            input,
+            prelude,
+            args,
+            ok_pattern,
+            response,
+        } = self;
+        let krate = &interface.krate;
+        let trait_name = &interface.item.ident;
+        let ident = &method.ident;
+        let request = local("request");
+        let implementation = local("implementation");
+        let error = local("error");
+        let error_type = &method.output.error;
+        // Spanned at `E` (the runtime's path too, since rustc reports the bound on `Status`), so
+        // a missing conversion is reported on the method's error type.
+        let span = error_type.span();
+        let status_type = respan(quote!(#krate::__private::tonic::Status), span);
+        let status = quote_spanned! {span=>
+            <#status_type as ::core::convert::From<#error_type>>::from(#error)
+        };
+        quote! {{
+            let #implementation = ::core::clone::Clone::clone(&self.implementation);
+            #krate::__private::#serve(#request, move |#input| async move {
+                #prelude
+                match <T as #trait_name>::#ident(&*#implementation, #(#args),*).await {
+                    ::core::result::Result::Ok(#ok_pattern) =>
+                        ::core::result::Result::Ok(#response),
+                    ::core::result::Result::Err(#error) => ::core::result::Result::Err(#status),
+                }
+            })
+        }}
+    }
+}
+
+/// The handler's parameter when one request message arrives.
+fn request_message(interface: &Interface, method: &Method) -> TokenStream {
+    let messages = &interface.items.messages;
+    let request_type = &method.request;
+    let request = local("request");
+    quote!(#request: #messages::#request_type)
+}
+
+/// The implementation's arguments, from the fields of the request message.
+fn request_fields(method: &Method) -> Vec<TokenStream> {
+    let request = local("request");
+    method
+        .args
+        .iter()
+        .map(|arg| {
+            if arg.callback.is_some() {
+                return callback_local(arg);
+            }
+            let field = &arg.field.ident;
+            from_wire(&arg.field, quote!(#request.#field))
+        })
+        .collect()
+}
+
+/// A callback's field is the broker id of a service the caller serves: dial it, and hand the
+/// implementation a client of it.
+fn callbacks(interface: &Interface, method: &Method) -> TokenStream {
+    let krate = &interface.krate;
+    let request = local("request");
+    method
+        .args
+        .iter()
+        .filter_map(|arg| {
+            let plugin = arg.callback_item("Plugin")?;
+            let field = &arg.field.ident;
+            let client = callback_local(arg);
+            Some(quote! {
+                let #client = match #krate::__private::dial_callback(#request.#field).await {
+                    ::core::result::Result::Ok(connection) => {
+                        <#plugin as #krate::PluginInterface>::client(connection)
+                    }
+                    ::core::result::Result::Err(status) =>
+                        return ::core::result::Result::Err(status),
+                };
+            })
+        })
+        .collect()
+}
+
+/// The local holding the client of a callback argument.
+fn callback_local(arg: &Arg) -> TokenStream {
+    let client = local(&format!("callback_{}", arg.field.name));
+    quote!(#client)
+}
+
+/// The handler's parameter, what it does first, and the implementation's one argument, when
+/// requests are a stream: each message carries one item of the argument's `Stream<T>`.
+fn request_stream(
+    interface: &Interface,
+    method: &Method,
+) -> (TokenStream, TokenStream, Vec<TokenStream>) {
     let krate = &interface.krate;
     let messages = &interface.items.messages;
-    let trait_name = &interface.item.ident;
-    let ident = &method.ident;
     let request_type = &method.request;
-    let response_type = &method.response;
     let request = local("request");
-    let implementation = local("implementation");
-    let value = local("value");
-    let error = local("error");
+    let message = local("message");
+    // Parse allows a request stream only as the one argument.
+    let arg = &method.args[0];
+    let field = &arg.field.ident;
+    let ident = &arg.ident;
+    let item = from_wire(&arg.field, quote!(#message.#field));
+    let input = quote!(#request: #krate::__private::tonic::Streaming<#messages::#request_type>);
+    let prelude = quote! {
+        let #ident = #krate::__private::stream_from_requests(
+            #request,
+            |#message: #messages::#request_type| #item,
+        );
+    };
+    (input, prelude, vec![quote!(#ident)])
+}
 
-    // A callback's field is the broker id of a service the caller serves: dial it, and hand
-    // the implementation a client of it.
-    let callbacks = method.args.iter().filter_map(|arg| {
-        let plugin = arg.callback_item("Plugin")?;
-        let field = &arg.field.ident;
-        let client = local(&format!("callback_{}", arg.field.name));
-        Some(quote! {
-            let #client = match #krate::__private::dial_callback(#request.#field).await {
-                ::core::result::Result::Ok(connection) => {
-                    <#plugin as #krate::PluginInterface>::client(connection)
-                }
-                ::core::result::Result::Err(status) => return ::core::result::Result::Err(status),
-            };
-        })
-    });
-    let args = method.args.iter().map(|arg| {
-        let field = &arg.field.ident;
-        if arg.callback.is_some() {
-            let client = local(&format!("callback_{}", arg.field.name));
-            return quote!(#client);
-        }
-        from_wire(&arg.field, quote!(#request.#field))
-    });
-    let (ok_pattern, response) = match &method.output.value {
-        Some(field) if method.kind.streams_responses() => {
-            let ident = &field.ident;
-            let wire = to_wire(field, quote!(#value)).unwrap_or_else(|| quote!(#value));
-            (
-                quote!(#value),
-                quote! {
-                    #krate::__private::stream_into_responses(
-                        #value,
-                        |#value| #messages::#response_type { #ident: #wire },
-                    )
-                },
-            )
-        }
+/// The `Ok` pattern and the response message made of it.
+fn response_message(interface: &Interface, method: &Method) -> (TokenStream, TokenStream) {
+    let value = local("value");
+    let ok_pattern = match method.output.value {
+        Some(_) => quote!(#value),
+        None => quote!(()),
+    };
+    (ok_pattern, response_of(interface, method, &value))
+}
+
+/// The `Ok` pattern and the stream of response messages made of it.
+fn response_stream(interface: &Interface, method: &Method) -> (TokenStream, TokenStream) {
+    let krate = &interface.krate;
+    let value = local("value");
+    let response = response_of(interface, method, &value);
+    let stream = quote! {
+        #krate::__private::stream_into_responses(
+            #value,
+            |#value| #response,
+        )
+    };
+    (quote!(#value), stream)
+}
+
+/// The response message carrying `value`, the method's result or one item of its stream.
+fn response_of(interface: &Interface, method: &Method, value: &Ident) -> TokenStream {
+    let messages = &interface.items.messages;
+    let response_type = &method.response;
+    match &method.output.value {
         Some(field) => {
             let ident = &field.ident;
             let wire = to_wire(field, quote!(#value)).unwrap_or_else(|| quote!(#value));
-            (
-                quote!(#value),
-                quote!(#messages::#response_type { #ident: #wire }),
-            )
+            quote!(#messages::#response_type { #ident: #wire })
         }
-        None => (quote!(()), quote!(#messages::#response_type {})),
-    };
-    let error_type = &method.output.error;
-    // Spanned at `E` (the runtime's path too, since rustc reports the bound on `Status`), so a
-    // missing conversion is reported on the method's error type.
-    let span = error_type.span();
-    let status_type = respan(quote!(#krate::__private::tonic::Status), span);
-    let status = quote_spanned! {span=>
-        <#status_type as ::core::convert::From<#error_type>>::from(#error)
-    };
-    let (serve, input, decode) = if method.kind.streams_requests() {
-        let arg = &method.args[0];
-        let field = &arg.field.ident;
-        let ident = &arg.ident;
-        let message = local("message");
-        let item = from_wire(&arg.field, quote!(#message.#field));
-        (
-            if method.kind.streams_responses() {
-                quote!(serve_streaming)
-            } else {
-                quote!(serve_client_streaming)
-            },
-            quote!(#request: #krate::__private::tonic::Streaming<#messages::#request_type>),
-            quote! {
-                let #ident = #krate::__private::stream_from_requests(
-                    #request,
-                    |#message: #messages::#request_type| #item,
-                );
-            },
-        )
-    } else {
-        (
-            if method.kind.streams_responses() {
-                quote!(serve_server_streaming)
-            } else {
-                quote!(serve_unary)
-            },
-            quote!(#request: #messages::#request_type),
-            quote!(),
-        )
-    };
-    let (request_path, _) = method.message_types(messages);
-    let (input, ok_pattern, response) = if method.whole {
-        (
-            quote!(#request: #request_path),
-            quote!(#value),
-            quote!(#value),
-        )
-    } else {
-        (input, ok_pattern, response)
-    };
-    let args: Vec<TokenStream> = if method.whole {
-        vec![quote!(#request)]
-    } else if method.kind.streams_requests() {
-        method
-            .args
-            .iter()
-            .map(|arg| {
-                let ident = &arg.ident;
-                quote!(#ident)
-            })
-            .collect()
-    } else {
-        args.collect()
-    };
-    quote! {{
-        let #implementation = ::core::clone::Clone::clone(&self.implementation);
-        #krate::__private::#serve(#request, move |#input| async move {
-            #decode
-            #(#callbacks)*
-            match <T as #trait_name>::#ident(&*#implementation, #(#args),*).await {
-                ::core::result::Result::Ok(#ok_pattern) => ::core::result::Result::Ok(#response),
-                ::core::result::Result::Err(#error) => ::core::result::Result::Err(#status),
-            }
-        })
-    }}
+        None => quote!(#messages::#response_type {}),
+    }
 }
