@@ -97,7 +97,7 @@ impl AutoMtls {
 
 /// A channel to `address` that connects on first use, with the host's HTTP/2 settings, over
 /// `tls` when given. Calls on it should lift tonic's 4 MiB default limits to
-/// [`MAX_MESSAGE_SIZE`](crate::net::MAX_MESSAGE_SIZE), as go-plugin's host does.
+/// [`MAX_MESSAGE_SIZE`](crate::MAX_MESSAGE_SIZE), as go-plugin's host does.
 pub fn dial(address: &ReattachAddress, tls: Option<&TlsConfig>) -> Channel {
     let network = match address {
         ReattachAddress::Unix(path) => Network::Unix(path.clone()),

@@ -7,7 +7,7 @@
 //! 2. [Writing a host](host): launching a plugin, dispensing its interface, stopping it.
 //! 3. [Message structs](messages): prost structs as arguments and results, and traits that match
 //!    an existing `.proto` field for field.
-//! 4. [Errors and codes](errors): [`PluginError`](crate::error::PluginError), gRPC codes, and what a host
+//! 4. [Errors and codes](errors): [`PluginError`](crate::PluginError), gRPC codes, and what a host
 //!    sees when a plugin fails, panics, lacks a method or rejects the cookie.
 //! 5. [Callbacks and streams](callbacks_and_streams): an `impl OtherInterface` argument served
 //!    through the broker, and [`Stream<T>`](crate::Stream).
