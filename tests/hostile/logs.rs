@@ -329,7 +329,7 @@ fn deep_nesting_and_huge_lines_are_quick() {
     );
     let read = bounded(
         "log line of 16 MiB (hclog)",
-        Duration::from_secs(10),
+        Duration::from_secs(15),
         || classify(line.as_bytes()),
     );
     assert_eq!(read, (true, Level::WARN));
@@ -345,7 +345,7 @@ fn deep_nesting_and_huge_lines_are_quick() {
     let line = format!(r#"{{"@level":"info","@message":"many"{fields}}}"#);
     let read = bounded(
         "log line with 200 000 fields",
-        Duration::from_secs(10),
+        Duration::from_secs(60),
         || classify(line.as_bytes()),
     );
     assert_eq!(read, (true, Level::INFO));

@@ -246,7 +246,7 @@ fn huge_and_deep_frames_fail_fast() {
         }],
     };
     let bytes = many.encode_to_vec();
-    let back = bounded("message: 4 Mi parts", Duration::from_secs(20), || {
+    let back = bounded("message: 4 Mi parts", Duration::from_secs(180), || {
         TotalRequest::decode(&bytes[..])
     });
     assert_eq!(back.expect("valid").items[0].parts.len(), 4 << 20);

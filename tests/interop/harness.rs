@@ -14,7 +14,8 @@ pub(crate) use tests::run::{Run, quote, run, run_with_linger};
 /// shorter than go-plugin's 1-minute start timeout, so a hang is reported as ours.
 pub(crate) const RUN_TIMEOUT: Duration = Duration::from_secs(45);
 
-/// go-plugin's own wait between `Shutdown` and SIGKILL; a graceful kill is well below it.
+/// go-plugin's own wait between `Shutdown` and SIGKILL: a kill that ends in SIGKILL takes at
+/// least this.
 pub(crate) const GRACE: Duration = Duration::from_secs(2);
 
 /// The go-plugin version a Go peer was built against (one Go module each).

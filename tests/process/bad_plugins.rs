@@ -38,26 +38,23 @@ async fn a_plugin_that_exits_silently_says_so() {
 
 #[tokio::test]
 async fn a_plugin_that_exits_while_a_child_holds_its_stdout_is_noticed() {
-    let started = Instant::now();
     let config = ClientConfig::new(HANDSHAKE, sh("sleep 30 & exit 4"))
         .start_timeout(Duration::from_secs(20));
     let err = Client::start(config).await.expect_err("exited");
+    // The exit ended the wait, not the end of stdout: that comes with the child, 30 s on, after
+    // the start timeout would have failed the start with its own error.
     assert_eq!(err.to_string(), "plugin exited before we could connect");
-    assert!(
-        started.elapsed() < Duration::from_secs(10),
-        "{:?}",
-        started.elapsed()
-    );
 }
 
 #[tokio::test]
 async fn a_plugin_that_hangs_before_its_handshake_times_out() {
-    let started = Instant::now();
     let config =
         ClientConfig::new(HANDSHAKE, sh("sleep 30")).start_timeout(Duration::from_millis(300));
     let err = Client::start(config).await.expect_err("times out");
+    // The configured timeout ended the wait: without it the plugin's exit, 30 s on and before
+    // the default minute, would have failed the start with "plugin exited before we could
+    // connect".
     assert_eq!(err.to_string(), "timeout while waiting for plugin to start");
-    assert!(started.elapsed() < Duration::from_secs(5));
 }
 
 #[tokio::test]

@@ -92,9 +92,11 @@ async fn dialing_an_id_nobody_serves_times_out_after_5_s_with_go_plugins_words()
         .await
         .expect_err("nobody serves 77");
     assert_eq!(err.to_string(), "timeout waiting for connection info");
+    // go-plugin waits 5 s: never less, whatever the load. The upper bound only tells that
+    // timer from a wait for something else or for ever, so it leaves a loaded machine 10 s.
     let waited = started.elapsed();
     assert!(
-        waited >= Duration::from_secs(5) && waited < Duration::from_secs(8),
+        waited >= Duration::from_secs(5) && waited < Duration::from_secs(15),
         "go-plugin waits 5 s: {waited:?}"
     );
     client.kill().await;

@@ -2,6 +2,10 @@
 
 use super::*;
 
+/// How long a call that failed in its transport waits for the plugin's exit to be noticed (the
+/// runtime's `RESET_GRACE`) before it reports the transport's error.
+const EXIT_WAIT: Duration = Duration::from_millis(500);
+
 #[tokio::test]
 async fn calls_cross_the_process_boundary_with_errors_intact() {
     let client = start("").await;
@@ -18,19 +22,27 @@ async fn calls_cross_the_process_boundary_with_errors_intact() {
     assert_eq!(err.code(), Code::NotFound);
     assert_eq!(err.message(), "no such thing");
     // Errors the plugin returns, even with the code of a broken transport (`Unknown`), are
-    // reported at once: only transport failures wait to learn whether the plugin died.
-    let started = Instant::now();
-    for _ in 0..3 {
+    // reported at once: only transport failures wait (up to `EXIT_WAIT`) to learn whether the
+    // plugin died. Each error is timed next to an echo, under the same load: errors that waited
+    // would each take that wait plus a round trip, so the fastest would trail the fastest echo
+    // by more than half the wait, which errors that do not wait never do, even on a busy machine.
+    let (mut fastest_echo, mut fastest_error) = (Duration::MAX, Duration::MAX);
+    for _ in 0..5 {
+        let started = Instant::now();
+        tester.echo(vec![1]).await.expect("echo");
+        fastest_echo = fastest_echo.min(started.elapsed());
+        let started = Instant::now();
         let err = tester
             .fail(Code::Unknown as i32, "plain error".into())
             .await
             .expect_err("fails");
+        fastest_error = fastest_error.min(started.elapsed());
         assert_eq!((err.code(), err.message()), (Code::Unknown, "plain error"));
     }
     assert!(
-        started.elapsed() < Duration::from_millis(1000),
-        "{:?}",
-        started.elapsed()
+        fastest_error < fastest_echo + EXIT_WAIT / 2,
+        "the fastest plain error took {fastest_error:?}, the fastest echo {fastest_echo:?}: \
+         the errors waited to learn whether the plugin exited"
     );
     assert_eq!(
         tester
@@ -95,20 +107,16 @@ async fn host_environment_is_passed_unless_skipped() {
 }
 
 #[tokio::test]
-async fn a_panicking_method_fails_at_once_with_its_message_and_the_plugin_serves_on() {
+async fn a_panicking_method_fails_with_its_message_and_the_plugin_serves_on() {
     let client = start("").await;
     let tester = client.dispense::<TesterPlugin>().expect("dispense");
     for _ in 0..3 {
-        let started = Instant::now();
+        // The code and the message show that the panic was caught and answered as an error the
+        // plugin returned, which is reported without waiting (see the test above).
         let err = tester
             .panic("the plugin broke".into())
             .await
             .expect_err("panics");
-        assert!(
-            started.elapsed() < Duration::from_millis(300),
-            "{:?}",
-            started.elapsed()
-        );
         assert_eq!(err.code(), Code::Internal, "{err:?}");
         assert_eq!(err.message(), "plugin panicked: the plugin broke");
         assert_eq!(

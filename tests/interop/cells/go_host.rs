@@ -1,7 +1,7 @@
 //! Cells 1 and 5: go-plugin hosts (v1.8.0 and v1.4.10) load our Rust `kv-plugin`.
 
 use crate::harness::{
-    GRACE, GoPlugin, RUN_TIMEOUT, env, go_example_host, go_host, quote, run_with_linger, workdir,
+    GoPlugin, RUN_TIMEOUT, env, go_example_host, go_host, quote, run_with_linger, workdir,
 };
 
 const STORED: &str = "world\n\nWritten from plugin-rust";
@@ -121,17 +121,14 @@ fn go_host_sees_stdio_ping_logs(version: GoPlugin) {
     assert_eq!(event["key"], "hello", "{event}");
 
     for run in [&put, &get] {
+        // Graceful kill: the plugin exited inside go-plugin's 2 s grace, or Kill would have
+        // logged that it failed to and killed it.
         assert!(
             run.records("plugin failed to exit gracefully").is_empty(),
             "{:#?}",
             run.log
         );
         assert_eq!(run.records("plugin exited").len(), 1, "{:#?}", run.log);
-        let kill_ms = run.report["kill_ms"].as_u64().unwrap_or(u64::MAX);
-        assert!(
-            u128::from(kill_ms) < GRACE.as_millis(),
-            "Kill took {kill_ms} ms"
-        );
         for record in &run.log {
             let message = record["@message"].as_str().unwrap_or_default();
             assert!(

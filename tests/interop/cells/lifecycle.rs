@@ -55,7 +55,7 @@ fn rust_host_lets_go_example_plugin_v1_8_read_the_terminal() {
 }
 
 #[test]
-fn rust_plugin_exits_at_once_when_its_go_host_is_killed() {
+fn rust_plugin_exits_when_its_go_host_is_killed() {
     let dir = workdir();
     let mut host = Command::new(env().go(GoPlugin::V1_8, "host"))
         .current_dir(dir.path())
@@ -83,8 +83,10 @@ fn rust_plugin_exits_at_once_when_its_go_host_is_killed() {
     host.kill().expect("SIGKILL the Go host");
     let killed = Instant::now();
     let _ = host.wait();
+    // The plugin exits within milliseconds (printed below); the bound only tells exiting from
+    // living on, so it leaves a loaded machine 10 s.
     while process_alive(pid) {
-        if killed.elapsed() > Duration::from_millis(500) {
+        if killed.elapsed() > Duration::from_secs(10) {
             // SAFETY: plain signal delivery; the pid was our plugin's a moment ago.
             unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
             panic!(

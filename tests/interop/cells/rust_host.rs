@@ -1,6 +1,6 @@
 //! Cell 2: our Rust host (`kv`) loads go-plugin's Go plugins and a Go plugin of ours.
 
-use crate::harness::{GRACE, GoPlugin, env, events, expect_event, kv, quote, workdir};
+use crate::harness::{GoPlugin, env, events, expect_event, kv, quote, workdir};
 
 /// `kv put` then `kv get` through go-plugin's examples/grpc/plugin-go-grpc, each run a fresh
 /// plugin process that must exit through GRPCController.Shutdown, not SIGKILL.
@@ -19,7 +19,8 @@ fn round_trip_through_go_example_plugin(version: GoPlugin) {
         let events = events(&run.stderr);
         // The Go plugin's hclog JSON record, mirrored at its level with its fields.
         expect_event(&events, "DEBUG", &["plugin address", "unix"]);
-        // Graceful: the plugin exited by itself after Shutdown, well inside the 2 s grace.
+        // Graceful: the plugin exited by itself after Shutdown, inside the 2 s grace (past it,
+        // the host logs "failed to exit gracefully" and kills it).
         expect_event(&events, "DEBUG", &["plugin exited"]);
         expect_event(&events, "INFO", &["plugin process exited"]);
         assert!(
@@ -28,7 +29,6 @@ fn round_trip_through_go_example_plugin(version: GoPlugin) {
                 .any(|e| e.text.contains("failed to exit gracefully")),
             "{run}"
         );
-        assert!(run.elapsed < GRACE, "took {:?}:\n{run}", run.elapsed);
         assert!(!run.survivors, "a process outlived the host:\n{run}");
     }
 }

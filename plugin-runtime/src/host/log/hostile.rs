@@ -123,8 +123,9 @@ async fn a_16_mib_line_reaches_the_log_in_buffer_sized_pieces_quickly() {
     data.push(b'\n');
     let started = std::time::Instant::now();
     let (events, raw) = mirror(&data, super::DEFAULT_BUFFER, 1 << 20).await;
+    // Some 20 times what an unoptimised build takes under a load of 8 on 2 cores (1.4 s).
     assert!(
-        started.elapsed() < std::time::Duration::from_secs(10),
+        started.elapsed() < std::time::Duration::from_secs(30),
         "{:?}",
         started.elapsed()
     );
