@@ -21,7 +21,7 @@ use crate::net::transport;
 use crate::protocol::handshake::Network;
 use crate::protocol::handshake::PROTOCOL_GRPC;
 use crate::protocol::reattach::{ReattachAddress, ReattachConfig};
-use crate::rpc::broker::Broker;
+use crate::rpc::broker::{Broker, Route};
 use crate::rpc::exit::{ExitNotifier, ExitWatch};
 
 /// How long the host waits for a plugin to exit after `Shutdown` before it kills it; go-plugin
@@ -95,7 +95,9 @@ impl Session {
                 while let Some(stream) = inbound.recv().await {
                     // The host serves nothing on the main connection: a stream nobody knocked for
                     // is refused.
-                    drop(router.route(stream));
+                    if let Route::Main(stream) = router.route(stream) {
+                        drop(stream);
+                    }
                 }
             });
             let tls = target.tls.clone();

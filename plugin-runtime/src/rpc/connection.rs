@@ -8,7 +8,7 @@ use tonic::transport::Channel;
 
 use super::broker::Broker;
 use super::exit::{self, ExitWatch};
-use super::stream::{AbortableCodec, Requests, Responses};
+use super::stream::{AbortableCodec, FailureWatch, Requests, Responses};
 use crate::error::Error;
 use crate::net::MAX_MESSAGE_SIZE;
 
@@ -70,6 +70,7 @@ impl Connection {
     /// This connection with a deadline for each call made on it: sent to the plugin as
     /// `grpc-timeout` (its handler is cancelled when it passes) and enforced here, where the call
     /// fails with `DeadlineExceeded`. Dropping a call's future cancels it the same way.
+    #[must_use]
     pub fn with_timeout(mut self, timeout: std::time::Duration) -> Self {
         self.timeout = Some(timeout);
         self
@@ -195,7 +196,7 @@ impl Connection {
             let mut grpc = self.ready().await?;
             let codec = AbortableCodec::<Req, Resp>::default();
             let path = http::uri::PathAndQuery::from_static(path);
-            let (failed, aborted) = requests.watch();
+            let mut failure = requests.watch();
             // Through the bidirectional API, so that a stream that ends well without a response
             // message (grpc-go's handler returning nil without SendAndClose, as go-plugin's
             // examples/streaming does) gives an empty response, not tonic's "Missing response
@@ -209,21 +210,16 @@ impl Connection {
                 while responses.message().await?.is_some() {}
                 Ok::<_, Status>(first.unwrap_or_default())
             };
-            let own_error = || {
-                failed
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .take()
-                    .map(|err| Error::Rpc(Status::from(err)))
-            };
+            let own_error =
+                |failure: &FailureWatch| failure.take().map(|err| Error::Rpc(Status::from(err)));
             // The host's own stream error wins over what the cancelled call reports.
             tokio::select! {
                 biased;
-                Ok(()) = aborted => Err(own_error()
+                () = failure.failed() => Err(own_error(&failure)
                     .unwrap_or_else(|| Error::Rpc(Status::cancelled("the request stream failed")))),
                 result = call => match result {
                     Ok(response) => Ok(response),
-                    Err(status) => match own_error() {
+                    Err(status) => match own_error(&failure) {
                         Some(err) => Err(err),
                         None => Err(self.failed(status).await),
                     },

@@ -15,7 +15,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio_stream::StreamExt;
 
 use crate::error::PluginError;
@@ -136,8 +136,7 @@ impl<T: Send + 'static> Stream<T> {
     pub(crate) fn into_requests<M: Send + 'static>(self, wrap: fn(T) -> M) -> Requests<M> {
         Requests {
             inner: Box::pin(self.inner.map(move |item| item.map(wrap))),
-            failed: Arc::default(),
-            abort: None,
+            failure: Failure::default(),
             failed_once: false,
         }
     }
@@ -161,19 +160,84 @@ impl<T> fmt::Debug for Stream<T> {
 #[doc(hidden)]
 pub type ResponseStream<M> = Pin<Box<dyn tokio_stream::Stream<Item = Result<M, Status>> + Send>>;
 
-/// Where a request stream's first error goes, and the signal raised when it arrives.
-pub(crate) type Watch = (
-    Arc<Mutex<Option<PluginError>>>,
-    tokio::sync::oneshot::Receiver<()>,
-);
+/// The host's side channel for a request stream that fails: the stream keeps its first error
+/// for the call to report (the plugin only sees its input cut off), and tells the call at once so
+/// that it cancels. [`Requests`] holds the sending half; the call, or its [`Responses`], watches.
+#[derive(Debug, Default)]
+struct Failure {
+    error: Arc<Mutex<Option<PluginError>>>,
+    signal: Option<oneshot::Sender<()>>,
+}
+
+/// The watching half of a request stream's [`Failure`].
+#[derive(Debug)]
+pub(crate) struct FailureWatch {
+    error: Arc<Mutex<Option<PluginError>>>,
+    arrived: Option<oneshot::Receiver<()>>,
+}
+
+impl Failure {
+    /// Keeps `err` and signals the watcher, if any.
+    fn fail(&mut self, err: PluginError) {
+        *lock(&self.error) = Some(err);
+        if let Some(signal) = self.signal.take() {
+            let _ = signal.send(());
+        }
+    }
+
+    /// A watcher for the failure; a later call replaces the earlier one.
+    fn watch(&mut self) -> FailureWatch {
+        let (signal, arrived) = oneshot::channel();
+        self.signal = Some(signal);
+        FailureWatch {
+            error: Arc::clone(&self.error),
+            arrived: Some(arrived),
+        }
+    }
+}
+
+impl FailureWatch {
+    /// The stream's error, taken (a second call finds none).
+    pub(crate) fn take(&self) -> Option<PluginError> {
+        lock(&self.error).take()
+    }
+
+    /// Resolves once the stream has failed; never, if it ends without failing.
+    pub(crate) async fn failed(&mut self) {
+        let signalled = match self.arrived.as_mut() {
+            Some(arrived) => arrived.await.is_ok(),
+            None => false,
+        };
+        if !signalled {
+            std::future::pending::<()>().await;
+        }
+    }
+
+    /// Ready (once) when the stream has failed or has ended without failing.
+    fn poll_settled(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let Some(arrived) = self.arrived.as_mut() else {
+            return Poll::Pending;
+        };
+        if Pin::new(arrived).poll(cx).is_pending() {
+            return Poll::Pending;
+        }
+        self.arrived = None;
+        Poll::Ready(())
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
 
 /// A client's request messages, as sent: ends at the first error, which it keeps for the call
 /// to report, and tells the call to cancel.
 #[doc(hidden)]
 pub struct Requests<M> {
     inner: Pin<Box<dyn tokio_stream::Stream<Item = Result<M, PluginError>> + Send>>,
-    failed: Arc<Mutex<Option<PluginError>>>,
-    abort: Option<tokio::sync::oneshot::Sender<()>>,
+    failure: Failure,
     failed_once: bool,
 }
 
@@ -184,16 +248,9 @@ impl<M> fmt::Debug for Requests<M> {
 }
 
 impl<M> Requests<M> {
-    /// Where the first error goes, and a signal raised when it arrives.
-    pub(crate) fn watch(
-        &mut self,
-    ) -> (
-        Arc<Mutex<Option<PluginError>>>,
-        tokio::sync::oneshot::Receiver<()>,
-    ) {
-        let (abort, aborted) = tokio::sync::oneshot::channel();
-        self.abort = Some(abort);
-        (Arc::clone(&self.failed), aborted)
+    /// Watches for the stream's first error.
+    pub(crate) fn watch(&mut self) -> FailureWatch {
+        self.failure.watch()
     }
 }
 
@@ -207,13 +264,7 @@ impl<M> tokio_stream::Stream for Requests<M> {
         match self.inner.as_mut().poll_next(cx) {
             Poll::Ready(Some(Ok(message))) => Poll::Ready(Some(Outgoing::Message(message))),
             Poll::Ready(Some(Err(err))) => {
-                *self
-                    .failed
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(err);
-                if let Some(abort) = self.abort.take() {
-                    let _ = abort.send(());
-                }
+                self.failure.fail(err);
                 // The encoder refuses it, which resets the HTTP/2 stream: the plugin sees its
                 // input fail instead of a clean end.
                 self.failed_once = true;
@@ -291,8 +342,8 @@ impl<M: prost::Message> tonic::codec::Encoder for AbortableEncoder<M> {
 #[doc(hidden)]
 pub struct Responses<M> {
     inner: Option<tonic::Streaming<M>>,
-    failed: Option<Arc<Mutex<Option<PluginError>>>>,
-    aborted: Option<tokio::sync::oneshot::Receiver<()>>,
+    /// The host's own request stream, for a bidirectional call.
+    failure: Option<FailureWatch>,
     exit: Option<crate::rpc::exit::ExitWatch>,
 }
 
@@ -305,28 +356,14 @@ impl<M> fmt::Debug for Responses<M> {
 impl<M> Responses<M> {
     pub(crate) fn new(
         inner: tonic::Streaming<M>,
-        watch: Option<Watch>,
+        failure: Option<FailureWatch>,
         exit: Option<crate::rpc::exit::ExitWatch>,
     ) -> Self {
-        let (failed, aborted) = match watch {
-            Some((failed, aborted)) => (Some(failed), Some(aborted)),
-            None => (None, None),
-        };
         Responses {
             inner: Some(inner),
-            failed,
-            aborted,
+            failure,
             exit,
         }
-    }
-
-    fn own_error(&self) -> Option<PluginError> {
-        self.failed.as_ref().and_then(|failed| {
-            failed
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .take()
-        })
     }
 }
 
@@ -334,15 +371,13 @@ impl<M> tokio_stream::Stream for Responses<M> {
     type Item = Result<M, PluginError>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        if let Some(aborted) = self.aborted.as_mut()
-            && Pin::new(aborted).poll(cx).is_ready()
+        if let Some(failure) = self.failure.as_mut()
+            && failure.poll_settled(cx).is_ready()
+            && let Some(err) = failure.take()
         {
-            self.aborted = None;
-            if let Some(err) = self.own_error() {
-                // Dropping the call resets its HTTP/2 stream: the plugin sees `Cancelled`.
-                self.inner = None;
-                return Poll::Ready(Some(Err(err)));
-            }
+            // Dropping the call resets its HTTP/2 stream: the plugin sees `Cancelled`.
+            self.inner = None;
+            return Poll::Ready(Some(Err(err)));
         }
         let Some(inner) = self.inner.as_mut() else {
             return Poll::Ready(None);

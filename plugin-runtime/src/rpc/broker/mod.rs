@@ -13,21 +13,20 @@
 //! side knocks (`ConnInfo{service_id, knock{knock}}`), the serving side routes its next inbound
 //! stream to that id and acknowledges, and only then does the dialer open the stream.
 
-use std::collections::{HashMap, VecDeque};
+mod pending;
+mod routes;
+
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use tokio::sync::{Notify, mpsc, watch};
+use tokio::sync::{mpsc, watch};
 use tokio_stream::{Stream, StreamExt};
 use tonic::service::RoutesBuilder;
 use tonic::{Request, Response, Status, Streaming};
 
-use super::connection::Connection;
-use super::context::CallContext;
-use super::exit::ExitWatch;
 use crate::error::Error;
 use crate::generated::plugin::grpc_broker_client::GrpcBrokerClient;
 use crate::generated::plugin::grpc_broker_server::{GrpcBroker, GrpcBrokerServer};
@@ -37,11 +36,18 @@ use crate::net::mux::Mux;
 use crate::net::tls::Tls;
 use crate::net::transport::{self, BoxedIo};
 use crate::protocol::handshake::Network;
+use crate::rpc::connection::Connection;
+use crate::rpc::context::CallContext;
+use crate::rpc::exit::ExitWatch;
 use crate::rpc::interface::PluginServer;
+use pending::{Pending, lock};
+use routes::Routes;
+
+pub(crate) use routes::Route;
 
 /// How long a dialer waits for the other side's connection information or knock
-/// acknowledgement, and how long unclaimed connection information is kept: go-plugin's 5 s.
-const WAIT: Duration = Duration::from_secs(5);
+/// acknowledgement: go-plugin's 5 s, as long as unclaimed information is kept.
+const WAIT: Duration = pending::STALE;
 
 /// One side's broker. Cloning shares it.
 #[derive(Clone)]
@@ -55,11 +61,9 @@ struct Inner {
     outgoing: mpsc::UnboundedSender<ConnInfo>,
     outgoing_rx: Mutex<Option<mpsc::UnboundedReceiver<ConnInfo>>>,
     /// Connection information and knock acknowledgements received, by id, until claimed.
-    pending: Mutex<HashMap<u32, Arc<Slot>>>,
-    /// Ids this side serves in multiplexed mode, and where their streams go.
-    routes: Mutex<HashMap<u32, mpsc::UnboundedSender<BoxedIo>>>,
-    /// Ids whose knock was acknowledged, oldest first: the next inbound streams are theirs.
-    knocked: Mutex<VecDeque<u32>>,
+    pending: Pending<ConnInfo>,
+    /// Where inbound multiplexed streams go.
+    routes: Mutex<Routes<BoxedIo>>,
     /// Serializes multiplexed dials, as go-plugin does: a knock and its stream go together.
     dialing: tokio::sync::Mutex<()>,
     tls: Tls,
@@ -71,13 +75,6 @@ struct Inner {
     /// Raised (or dropped) when the connection ends: brokered servers stop with it.
     closed: watch::Receiver<bool>,
     _close: Option<watch::Sender<bool>>,
-}
-
-/// One id's waiting message.
-#[derive(Default)]
-struct Slot {
-    info: Mutex<Option<ConnInfo>>,
-    arrived: Notify,
 }
 
 impl std::fmt::Debug for Broker {
@@ -111,9 +108,8 @@ impl Broker {
                 next_id: AtomicU32::new(0),
                 outgoing,
                 outgoing_rx: Mutex::new(Some(outgoing_rx)),
-                pending: Mutex::new(HashMap::new()),
-                routes: Mutex::new(HashMap::new()),
-                knocked: Mutex::new(VecDeque::new()),
+                pending: Pending::default(),
+                routes: Mutex::new(Routes::default()),
                 dialing: tokio::sync::Mutex::new(()),
                 tls,
                 multiplexed,
@@ -180,13 +176,13 @@ impl Broker {
         let shutdown = async move {
             let mut stopping = stopping;
             tokio::select! {
-                () = super::raised(&mut stopping) => {}
-                () = super::raised(&mut closed) => {}
+                () = crate::rpc::raised(&mut stopping) => {}
+                () = crate::rpc::raised(&mut closed) => {}
             }
         };
         let incoming = if self.inner.multiplexed {
             let (streams, incoming) = mpsc::unbounded_channel();
-            lock(&self.inner.routes).insert(id, streams);
+            lock(&self.inner.routes).serve(id, streams);
             transport::Incoming::Streams(incoming)
         } else {
             let listener = listener::bind(Transport::Unix).await?;
@@ -198,7 +194,7 @@ impl Broker {
             })?;
             transport::Incoming::Listener(listener)
         };
-        let serving = tokio::spawn(super::context::serve(
+        let serving = tokio::spawn(crate::rpc::context::serve(
             routes,
             incoming,
             self.inner.tls.clone(),
@@ -222,10 +218,10 @@ impl Broker {
                 async move { broker.knock_and_open(id).await }
             })
         } else {
-            let info = self
-                .wait_for(id, WAIT)
-                .await
-                .ok_or_else(|| Error::Broker("timeout waiting for connection info".to_owned()))?;
+            let info =
+                self.inner.pending.claim(id, WAIT).await.ok_or_else(|| {
+                    Error::Broker("timeout waiting for connection info".to_owned())
+                })?;
             let address = match info.network.as_str() {
                 "unix" => Network::Unix(info.address.into()),
                 "tcp" => Network::Tcp(info.address),
@@ -263,69 +259,14 @@ impl Broker {
             self.knocked_on(info.service_id);
             return;
         }
-        let slot = self.slot(info.service_id);
-        {
-            let mut waiting = lock(&slot.info);
-            // One message per id at a time; extras are dropped, as go-plugin drops them.
-            if waiting.is_none() {
-                *waiting = Some(info.clone());
-            }
-        }
-        slot.arrived.notify_waiters();
-        slot.arrived.notify_one();
-        // Unclaimed information goes stale: a later dial for the id must not find it.
-        let broker = Arc::downgrade(&self.inner);
-        let id = info.service_id;
-        tokio::spawn(async move {
-            tokio::time::sleep(WAIT).await;
-            if let Some(inner) = broker.upgrade() {
-                let mut pending = lock(&inner.pending);
-                if pending
-                    .get(&id)
-                    .is_some_and(|found| Arc::ptr_eq(found, &slot))
-                {
-                    pending.remove(&id);
-                }
-            }
-        });
-    }
-
-    fn slot(&self, id: u32) -> Arc<Slot> {
-        Arc::clone(lock(&self.inner.pending).entry(id).or_default())
-    }
-
-    /// Waits up to `limit` for the message for `id`, and claims it.
-    async fn wait_for(&self, id: u32, limit: Duration) -> Option<ConnInfo> {
-        let slot = self.slot(id);
-        let claim = async {
-            loop {
-                let arrived = slot.arrived.notified();
-                if let Some(info) = lock(&slot.info).take() {
-                    return info;
-                }
-                arrived.await;
-            }
-        };
-        let info = tokio::time::timeout(limit, claim).await.ok();
-        let mut pending = lock(&self.inner.pending);
-        if pending
-            .get(&id)
-            .is_some_and(|found| Arc::ptr_eq(found, &slot))
-        {
-            pending.remove(&id);
-        }
-        info
+        // One message per id at a time; extras are dropped, as go-plugin drops them.
+        self.inner.pending.deliver(info.service_id, info);
     }
 
     /// The other side knocks on `id`, about to open a stream for it: the next inbound stream
     /// goes to `id`'s server. The acknowledgement carries an error when there is none.
     fn knocked_on(&self, id: u32) {
-        let error = if lock(&self.inner.routes).contains_key(&id) {
-            lock(&self.inner.knocked).push_back(id);
-            String::new()
-        } else {
-            format!("no listener for id {id}")
-        };
+        let error = lock(&self.inner.routes).knock(id).err().unwrap_or_default();
         let _ = self.send(ConnInfo {
             service_id: id,
             network: String::new(),
@@ -357,7 +298,7 @@ impl Broker {
             }),
         })
         .map_err(std::io::Error::other)?;
-        let ack = self.wait_for(id, WAIT).await.ok_or_else(|| {
+        let ack = self.inner.pending.claim(id, WAIT).await.ok_or_else(|| {
             std::io::Error::other(format!(
                 "timeout waiting for multiplexing knock handshake on id {id}"
             ))
@@ -386,23 +327,14 @@ impl Broker {
         let _ = self.inner.mux.set(mux);
     }
 
-    /// Where an inbound multiplexed stream goes: to the oldest knocked id's server, or, when
-    /// no knock is waiting, back to the caller (the plugin's main server).
-    pub(crate) fn route(&self, stream: BoxedIo) -> Option<BoxedIo> {
-        let Some(id) = lock(&self.inner.knocked).pop_front() else {
-            return Some(stream);
-        };
-        match lock(&self.inner.routes).get(&id) {
-            Some(server) => {
-                let _ = server.send(stream);
-                None
-            }
-            None => None,
-        }
+    /// Where an inbound multiplexed stream goes: to the server of the oldest acknowledged knock,
+    /// or, when no knock is waiting, back to the caller (the plugin's main server).
+    pub(crate) fn route(&self, stream: BoxedIo) -> Route<BoxedIo> {
+        lock(&self.inner.routes).route(stream)
     }
 
     fn forget(&self, id: u32) {
-        lock(&self.inner.routes).remove(&id);
+        lock(&self.inner.routes).forget(id);
     }
 
     /// The messages for the other side, for the one `StartStream` stream; `None` while another
@@ -412,7 +344,7 @@ impl Broker {
         lock(&self.inner.outgoing_rx).take().map(|rx| Outgoing {
             rx: Some(rx),
             broker: self.clone(),
-            closed: Box::pin(async move { super::raised(&mut closed).await }),
+            closed: Box::pin(async move { crate::rpc::raised(&mut closed).await }),
         })
     }
 
@@ -506,7 +438,7 @@ impl GrpcBroker for Broker {
                         Some(Ok(info)) => broker.received(info),
                         _ => break,
                     },
-                    () = super::raised(&mut closed) => break,
+                    () = crate::rpc::raised(&mut closed) => break,
                 }
             }
         });
@@ -529,11 +461,4 @@ pub(crate) async fn open_stream(channel: tonic::transport::Channel, broker: Brok
         }
         Err(status) => tracing::trace!(error = %status, "broker stream not available"),
     }
-}
-
-/// A lock that a panic elsewhere does not make unusable: the data is plain.
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
