@@ -25,15 +25,18 @@
 //              host/ and plugin/ sit side by side and never import each other.
 //
 // Beside the layers: `error` (the crate's errors, used by every layer) and `generated`
-// (go-plugin's own protos, from proto/'s codegen) at the bottom; `inspect` and `__private` (what
-// generated code uses) at the top, with this file's re-exports.
+// (go-plugin's own protos, from proto/'s codegen) at the bottom; at the top, with this file's
+// re-exports, `inspect` and `__private` (private.rs: what generated code uses, with the message
+// codecs of `wire` and the `.proto` definitions of `definitions`).
 
+mod definitions;
 mod error;
 mod generated;
 pub mod guide;
 mod host;
 #[cfg(test)]
 mod hostile;
+#[cfg(feature = "unstable-inspect")]
 pub mod inspect;
 #[cfg(test)]
 mod layers;
@@ -42,6 +45,7 @@ mod plugin;
 mod protocol;
 mod rpc;
 mod sys;
+mod wire;
 
 pub use error::{ChecksumError, Code, Error, PluginError, ReattachError, Status};
 #[cfg(feature = "tls")]
@@ -64,13 +68,16 @@ pub use rpc::stream::{Stream, StreamSender};
 /// The rustls this crate uses, for building a [`TlsConfig`].
 #[cfg(feature = "tls")]
 pub use rustls;
+/// The tonic this crate uses: [`Status`], [`Code`] and [`Connection::channel`] are tonic's, and a
+/// hand-written service served with [`PluginServer::new`] is a tonic service.
+pub use tonic;
 
 /// The AutoMTLS handshake, for the `tests` crate's checks against Go's crypto/tls. Not a public
-/// API: it changes without notice.
-#[cfg(feature = "tls")]
+/// API (the `unstable-inspect` feature): it changes without notice.
+#[cfg(all(feature = "tls", feature = "unstable-inspect"))]
 #[doc(hidden)]
 pub use net::mtls::testing as __tls_testing;
 
 #[doc(hidden)]
-#[path = "private/mod.rs"]
+#[path = "private.rs"]
 pub mod __private;

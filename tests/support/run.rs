@@ -30,6 +30,10 @@ pub struct Run {
     pub command: String,
 }
 
+#[allow(
+    clippy::return_self_not_must_use,
+    reason = "assertions, which return the run only so that more can follow"
+)]
 impl Run {
     /// Panics with everything known about the run unless it exited 0.
     pub fn success(self) -> Self {

@@ -152,6 +152,7 @@ impl Object {
     }
 
     /// [`Object::set`], chained.
+    #[must_use]
     pub fn with(mut self, name: &str, value: impl Into<Value>) -> Self {
         self.set(name, value);
         self

@@ -43,7 +43,6 @@ const DEFAULT_START_TIMEOUT: Duration = Duration::from_secs(60);
 /// const HANDSHAKE: HandshakeConfig = HandshakeConfig::new(1, "BASIC_PLUGIN", "hello");
 /// let config = ClientConfig::new(HANDSHAKE, std::process::Command::new("./kv-plugin"));
 /// ```
-#[must_use = "a configuration does nothing until a client is started with it"]
 pub struct ClientConfig {
     source: Source,
     /// What launching a command needs (the handshake is checked against a reattached plugin's
@@ -144,6 +143,7 @@ impl ClientConfig {
     /// names no directory), hashed, and not run at all on a mismatch
     /// ([`ChecksumError::Mismatch`](crate::ChecksumError::Mismatch)). Not possible with
     /// [`reattach`](Self::reattach): there is nothing to run.
+    #[must_use]
     pub fn secure_config(mut self, secure: SecureConfig) -> Self {
         self.launch.secure = Some(secure);
         self
@@ -156,6 +156,7 @@ impl ClientConfig {
     /// go-plugin, and does nothing for a plugin [reattached](Self::reattach) to (there is no
     /// certificate exchange). Needs the `tls` feature: without it, starting the plugin fails with
     /// [`Error::TlsUnavailable`](crate::Error::TlsUnavailable).
+    #[must_use]
     pub fn auto_mtls(mut self, enabled: bool) -> Self {
         self.launch.auto_mtls = enabled;
         self
@@ -163,6 +164,7 @@ impl ClientConfig {
 
     /// TLS configured by the application (go-plugin's `TLSConfig`): the client configuration
     /// dials the plugin, and the server configuration, if any, serves brokered services.
+    #[must_use]
     pub fn tls(mut self, tls: TlsConfig) -> Self {
         self.launch.tls = Some(tls);
         self
@@ -172,6 +174,7 @@ impl ClientConfig {
     /// carries every gRPC connection, the main one and each brokered one, as yamux streams, so
     /// brokered services need no sockets of their own. A plugin that does not support it is
     /// refused with go-plugin's error. Not possible with [`reattach`](Self::reattach).
+    #[must_use]
     pub fn grpc_broker_multiplex(mut self, enabled: bool) -> Self {
         self.launch.multiplex = enabled;
         self
@@ -179,6 +182,7 @@ impl ClientConfig {
 
     /// The app protocol versions the host speaks (go-plugin's `VersionedPlugins` keys). The
     /// plugin picks the highest it shares; [`Client::negotiated_version`] tells which.
+    #[must_use]
     pub fn versions(mut self, versions: impl IntoIterator<Item = u32>) -> Self {
         self.launch.versions = versions.into_iter().collect();
         self.launch.versions.sort_unstable();
@@ -187,24 +191,28 @@ impl ClientConfig {
     }
 
     /// How long the plugin may take to print its handshake (default 1 minute).
+    #[must_use]
     pub fn start_timeout(mut self, timeout: Duration) -> Self {
         self.launch.start_timeout = timeout;
         self
     }
 
     /// Start the plugin with only the command's own environment and the go-plugin variables.
+    #[must_use]
     pub fn skip_host_env(mut self, skip: bool) -> Self {
         self.launch.skip_host_env = skip;
         self
     }
 
     /// The TCP port range offered to plugins that listen on TCP (default 10000..=25000).
+    #[must_use]
     pub fn port_range(mut self, min: u16, max: u16) -> Self {
         self.launch.ports = (min, max);
         self
     }
 
     /// Where the plugin's stdout goes (go-plugin's `SyncStdout`; discarded by default).
+    #[must_use]
     pub fn sync_stdout(mut self, writer: impl AsyncWrite + Send + Unpin + 'static) -> Self {
         self.attach.sync_stdout = Some(Box::new(writer));
         self
@@ -212,6 +220,7 @@ impl ClientConfig {
 
     /// Where the plugin's stderr (its `eprintln!`, not its logs) goes (go-plugin's `SyncStderr`;
     /// discarded by default).
+    #[must_use]
     pub fn sync_stderr(mut self, writer: impl AsyncWrite + Send + Unpin + 'static) -> Self {
         self.attach.sync_stderr = Some(Box::new(writer));
         self
@@ -219,12 +228,14 @@ impl ClientConfig {
 
     /// A raw copy of every line the plugin writes to its log channel, before parsing
     /// (go-plugin's `Stderr`).
+    #[must_use]
     pub fn stderr(mut self, writer: impl std::io::Write + Send + 'static) -> Self {
         self.launch.stderr = Some(Box::new(writer));
         self
     }
 
     /// The longest log line parsed whole; longer lines arrive in fragments (default 64 KiB).
+    #[must_use]
     pub fn log_buffer_size(mut self, bytes: usize) -> Self {
         self.launch.log_buffer = bytes.max(1);
         self
@@ -232,6 +243,7 @@ impl ClientConfig {
 
     /// How long [`Client::kill`] lets the plugin take to exit after asking it to, before it
     /// kills it (default 2 s, which go-plugin hard-codes).
+    #[must_use]
     pub fn shutdown_grace(mut self, grace: Duration) -> Self {
         self.attach.grace = grace;
         self
@@ -241,6 +253,7 @@ impl ClientConfig {
     /// its own ([`Connection::with_timeout`], or `with_timeout` on a generated client). It is
     /// sent as `grpc-timeout`, so the plugin gives up too, and the call fails with
     /// `DeadlineExceeded` when it passes. Default: none, as in go-plugin.
+    #[must_use]
     pub fn call_timeout(mut self, timeout: Duration) -> Self {
         self.call_timeout = Some(timeout);
         self

@@ -14,6 +14,7 @@
 //! period, and leave the handshake signatures to rustls's own checks.
 
 mod der;
+#[cfg(feature = "unstable-inspect")]
 pub mod testing;
 #[cfg(test)]
 mod tests;
@@ -272,6 +273,7 @@ fn pinned_with_versions(
 
 /// A client that trusts only `peer` and has no certificate of its own: what a stranger without
 /// AutoMTLS dials with, for tests of the refusal.
+#[cfg(feature = "unstable-inspect")]
 pub(crate) fn anonymous_client(
     peer: CertificateDer<'static>,
 ) -> Result<Arc<ClientConfig>, TlsError> {

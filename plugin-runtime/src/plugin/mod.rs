@@ -24,7 +24,7 @@ use crate::net::tls::{Tls, TlsConfig};
 use crate::net::transport;
 use crate::protocol::handshake::{self, HandshakeConfig};
 use crate::protocol::reattach::ReattachConfig;
-use crate::rpc::broker::Broker;
+use crate::rpc::broker::{Broker, Route};
 use crate::rpc::interface::PluginServer;
 use crate::sys::signals::{Kind, Signal};
 use controller::Controller;
@@ -70,6 +70,7 @@ impl ServeConfig {
     }
 
     /// Serves `server` under the handshake's protocol version.
+    #[must_use]
     pub fn plugin(mut self, server: PluginServer) -> Self {
         let version = self.handshake.protocol_version;
         self.versions.entry(version).or_default().push(server);
@@ -78,6 +79,7 @@ impl ServeConfig {
 
     /// Serves `servers` when the host negotiates protocol `version` (go-plugin's
     /// `VersionedPlugins`). One binary can serve several versions.
+    #[must_use]
     pub fn version(
         mut self,
         version: u32,
@@ -88,6 +90,7 @@ impl ServeConfig {
     }
 
     /// Listens on TCP (127.0.0.1, in `PLUGIN_MIN_PORT..=PLUGIN_MAX_PORT`) instead of a Unix socket.
+    #[must_use]
     pub fn transport(mut self, transport: Transport) -> Self {
         self.transport = transport;
         self
@@ -95,6 +98,7 @@ impl ServeConfig {
 
     /// Whether [`serve`] installs the hclog JSON `tracing` subscriber that carries the plugin's
     /// logs to the host (on by default; it is skipped anyway when a global subscriber exists).
+    #[must_use]
     pub fn logging(mut self, enabled: bool) -> Self {
         self.logging = enabled;
         self
@@ -102,6 +106,7 @@ impl ServeConfig {
 
     /// Whether the plugin exits when the process that started it goes away (on by default), so
     /// a host that dies hard leaves no orphaned plugins behind.
+    #[must_use]
     pub fn exit_with_host(mut self, enabled: bool) -> Self {
         self.exit_with_host = enabled;
         self
@@ -111,6 +116,7 @@ impl ServeConfig {
     /// configuration serves the host, and the client configuration, if any, dials its brokered
     /// services. With it, `PLUGIN_CLIENT_CERT` is ignored and the handshake carries no
     /// certificate, as in go-plugin.
+    #[must_use]
     pub fn tls(mut self, tls: TlsConfig) -> Self {
         self.tls = Some(tls);
         self
@@ -125,6 +131,7 @@ impl ServeConfig {
     ///
     /// The version served is the highest of the plugin's own, unless `PLUGIN_PROTOCOL_VERSIONS`
     /// says otherwise. [`debug_requested`] tells whether the user asked for it.
+    #[must_use]
     pub fn debug(mut self, enabled: bool) -> Self {
         self.debug = enabled.then(|| self.debug.take().unwrap_or_default());
         self
@@ -133,6 +140,7 @@ impl ServeConfig {
     /// What a plugin in [debug mode](Self::debug) does with its reattach configuration once it
     /// listens, instead of printing it: for example print it in the form a host application
     /// reads, such as Terraform's `TF_REATTACH_PROVIDERS`. Turns debug mode on.
+    #[must_use]
     pub fn on_debug_ready(mut self, ready: impl FnOnce(&ReattachConfig) + Send + 'static) -> Self {
         self.debug = Some(debug::Debug::announcing(ready));
         self
@@ -487,7 +495,7 @@ fn multiplexed(
         let (mux, mut inbound) = Mux::start(io, Role::Server);
         broker.set_mux(mux);
         while let Some(stream) = inbound.recv().await {
-            if let Some(stream) = broker.route(stream)
+            if let Route::Main(stream) = broker.route(stream)
                 && main.send(stream).is_err()
             {
                 return;

@@ -58,12 +58,14 @@ impl TlsConfig {
     }
 
     /// Adds the dialing role (a plugin dials its host's brokered services).
+    #[must_use]
     pub fn with_client(mut self, config: Arc<ClientConfig>) -> Self {
         self.client = Some(with_h2_client(config));
         self
     }
 
     /// Adds the serving role (a host serves brokered services to its plugin).
+    #[must_use]
     pub fn with_server(mut self, config: Arc<ServerConfig>) -> Self {
         self.server = Some(with_h2_server(config));
         self
@@ -81,6 +83,7 @@ impl TlsConfig {
     }
 
     /// Both roles of an AutoMTLS configuration.
+    #[cfg(feature = "unstable-inspect")]
     pub(crate) fn from_pinned(pinned: PinnedTls) -> Self {
         TlsConfig {
             server: Some(pinned.server),

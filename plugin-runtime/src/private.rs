@@ -1,11 +1,6 @@
 //! What generated code uses. Not a public API: it changes without notice, together with the
 //! macro crate, which the runtime pins to its exact version.
 
-#[path = "definitions.rs"]
-mod definitions_impl;
-#[path = "wire.rs"]
-mod wire_impl;
-
 pub use crate::rpc::callback::{dial_callback, serve_callback};
 pub use crate::rpc::dispatch::{
     BoxFuture, serve_client_streaming, serve_server_streaming, serve_streaming, serve_unary,
@@ -21,12 +16,12 @@ pub use tower::Service;
 
 /// The codecs of generated messages.
 pub mod wire {
-    pub use super::wire_impl::*;
+    pub use crate::wire::*;
 }
 
 /// The `.proto` definitions of user types.
 pub mod proto {
-    pub use super::definitions_impl::*;
+    pub use crate::definitions::*;
 }
 
 // Calls and streams of generated code: functions here rather than hidden methods on the public
