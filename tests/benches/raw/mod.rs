@@ -28,7 +28,7 @@ const RAW_SERVER: &str = "BENCH_RAW_SERVER";
 /// `tuned` gives the raw tonic server our runtime's windows.
 const RAW_WINDOWS: &str = "BENCH_RAW_WINDOWS";
 
-/// plugin-runtime/src/serve.rs's STREAM_WINDOW and CONNECTION_WINDOW.
+/// plugin-runtime/src/net/transport.rs's STREAM_WINDOW and CONNECTION_WINDOW.
 const STREAM_WINDOW: u32 = 8 << 20;
 const CONNECTION_WINDOW: u32 = 16 << 20;
 
