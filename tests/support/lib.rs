@@ -169,15 +169,19 @@ pub fn workspace_binary(name: &str) -> PathBuf {
     target_dir().join("debug").join(name)
 }
 
-/// Alive and not a zombie.
+/// Alive: not a zombie, or a zombie leader whose other threads are still exiting.
 pub fn process_alive(pid: u32) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => !stat
-            .rsplit(')')
-            .next()
-            .is_some_and(|rest| rest.trim_start().starts_with(['Z', 'X'])),
-        Err(_) => false,
-    }
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return false;
+    };
+    let leader_gone = stat
+        .rsplit(')')
+        .next()
+        .is_some_and(|rest| rest.trim_start().starts_with(['Z', 'X']));
+    // A killed process's leader shows as a zombie while its other threads are still exiting, and
+    // until the last of them has, its descriptors (its listening socket among them) stay open.
+    let threads = std::fs::read_dir(format!("/proc/{pid}/task")).map_or(0, Iterator::count);
+    !leader_gone || threads > 1
 }
 
 /// An in-memory sink for the host's stdio and log copies (`ClientConfig`'s stdout, stderr and
