@@ -29,7 +29,6 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
 use rustls::sign::{CertifiedKey, SingleCertAndKey};
 use rustls::{ClientConfig, ServerConfig, SupportedProtocolVersion};
-use tokio::io::{AsyncRead, AsyncWrite};
 
 pub(crate) use crate::error::TlsError;
 use verify::PinnedPeer;
@@ -194,12 +193,13 @@ pub(crate) struct PinnedTls {
 
 impl PinnedTls {
     /// Runs the server side of a handshake on `stream`.
+    #[cfg(any(test, feature = "unstable-inspect"))]
     pub(crate) async fn accept<S>(
         &self,
         stream: S,
     ) -> std::io::Result<tokio_rustls::server::TlsStream<S>>
     where
-        S: AsyncRead + AsyncWrite + Unpin,
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
     {
         tokio_rustls::TlsAcceptor::from(Arc::clone(&self.server))
             .accept(stream)
@@ -207,12 +207,13 @@ impl PinnedTls {
     }
 
     /// Runs the client side of a handshake on `stream`, naming the server `localhost`.
+    #[cfg(any(test, feature = "unstable-inspect"))]
     pub(crate) async fn connect<S>(
         &self,
         stream: S,
     ) -> std::io::Result<tokio_rustls::client::TlsStream<S>>
     where
-        S: AsyncRead + AsyncWrite + Unpin,
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
     {
         tokio_rustls::TlsConnector::from(Arc::clone(&self.client))
             .connect(self.server_name.clone(), stream)
