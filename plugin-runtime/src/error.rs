@@ -299,6 +299,8 @@ impl Error {
 pub struct PluginError {
     code: Code,
     message: String,
+    /// gRPC's `grpc-status-details-bin`: a serialized `google.rpc.Status`, empty when none.
+    details: Vec<u8>,
 }
 
 impl PluginError {
@@ -312,7 +314,18 @@ impl PluginError {
         PluginError {
             code,
             message: message.into(),
+            details: Vec::new(),
         }
+    }
+
+    /// This error with gRPC status details: the bytes of a serialized `google.rpc.Status`
+    /// (its `details` a list of `google.protobuf.Any`), sent as `grpc-status-details-bin`, which
+    /// is how grpc-go's `status.WithDetails` sends them and how go-plugin hosts and plugins such
+    /// as TFLint's SDK attach structured errors. `tonic-types` encodes and decodes them.
+    #[must_use]
+    pub fn with_details(mut self, details: impl Into<Vec<u8>>) -> Self {
+        self.details = details.into();
+        self
     }
 
     /// `NotFound`: the thing asked for does not exist.
@@ -344,6 +357,12 @@ impl PluginError {
     pub fn message(&self) -> &str {
         &self.message
     }
+
+    /// The gRPC status details the other side sent (a serialized `google.rpc.Status`), empty
+    /// when it sent none. See [`with_details`](Self::with_details).
+    pub fn details(&self) -> &[u8] {
+        &self.details
+    }
 }
 
 impl fmt::Display for PluginError {
@@ -371,13 +390,17 @@ impl From<Error> for PluginError {
 
 impl From<Status> for PluginError {
     fn from(status: Status) -> Self {
-        PluginError::with_code(status.code(), status.message())
+        PluginError::with_code(status.code(), status.message()).with_details(status.details())
     }
 }
 
 impl From<PluginError> for Status {
     fn from(err: PluginError) -> Self {
-        Status::new(err.code, err.message)
+        if err.details.is_empty() {
+            Status::new(err.code, err.message)
+        } else {
+            Status::with_details(err.code, err.message, err.details.into())
+        }
     }
 }
 
@@ -398,6 +421,16 @@ impl From<std::io::Error> for PluginError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn status_details_survive_the_conversions_both_ways() {
+        let err = PluginError::invalid_argument("bad").with_details(vec![1, 2, 3]);
+        let status = Status::from(err.clone());
+        assert_eq!(status.details(), [1, 2, 3]);
+        assert_eq!(PluginError::from(status.clone()), err);
+        assert_eq!(PluginError::from(Error::Rpc(status)), err);
+        assert!(Status::from(PluginError::new("plain")).details().is_empty());
+    }
 
     /// The variant's place in the list below; the match fails to compile when a variant is
     /// added, until it gets an entry there.

@@ -174,6 +174,15 @@ impl Tester for Plugin {
         Err(PluginError::with_code(go_plugin::Code::from(code), message))
     }
 
+    async fn fail_with_details(
+        &self,
+        code: i32,
+        message: String,
+        details: Vec<u8>,
+    ) -> Result<(), PluginError> {
+        Err(PluginError::with_code(go_plugin::Code::from(code), message).with_details(details))
+    }
+
     async fn panic(&self, message: String) -> Result<(), PluginError> {
         panic!("{message}")
     }

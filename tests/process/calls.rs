@@ -144,3 +144,58 @@ async fn an_interface_the_plugin_does_not_serve_is_named_in_the_error() {
     );
     client.kill().await;
 }
+
+/// `google.rpc.Status` and `google.protobuf.Any`, as grpc-go's `status.WithDetails` encodes them
+/// into `grpc-status-details-bin`.
+#[derive(Clone, PartialEq, prost::Message)]
+struct RpcStatus {
+    #[prost(int32, tag = "1")]
+    code: i32,
+    #[prost(string, tag = "2")]
+    message: String,
+    #[prost(message, repeated, tag = "3")]
+    details: Vec<Any>,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+struct Any {
+    #[prost(string, tag = "1")]
+    type_url: String,
+    #[prost(bytes = "vec", tag = "2")]
+    value: Vec<u8>,
+}
+
+#[tokio::test]
+async fn status_details_cross_the_process_boundary_both_ways() {
+    use prost::Message as _;
+    let client = start("").await;
+    let tester = client.dispense::<TesterPlugin>().expect("dispense");
+    let sent = RpcStatus {
+        code: Code::InvalidArgument as i32,
+        message: "bad rule config".into(),
+        details: vec![Any {
+            type_url: "type.googleapis.com/proto.ErrorDetail".into(),
+            value: vec![8, 2, 18, 5, b'r', b'a', b'n', b'g', b'e'],
+        }],
+    };
+    let err: PluginError = tester
+        .fail_with_details(
+            Code::InvalidArgument as i32,
+            "bad rule config".into(),
+            sent.encode_to_vec(),
+        )
+        .await
+        .expect_err("fails");
+    assert_eq!(err.code(), Code::InvalidArgument);
+    assert_eq!(err.message(), "bad rule config");
+    let received = RpcStatus::decode(err.details()).expect("a google.rpc.Status");
+    assert_eq!(received, sent);
+
+    // An error without details has none.
+    let err: PluginError = tester
+        .fail(Code::NotFound as i32, "no such thing".into())
+        .await
+        .expect_err("fails");
+    assert!(err.details().is_empty(), "{:?}", err.details());
+    client.kill().await;
+}

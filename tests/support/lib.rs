@@ -38,6 +38,14 @@ pub trait Tester {
     async fn exit(&self, code: i32) -> Result<(), PluginError>;
     /// Fails with gRPC code `code` and `message`.
     async fn fail(&self, code: i32, message: String) -> Result<(), PluginError>;
+    /// Fails with gRPC code `code`, `message` and status details `details` (a serialized
+    /// `google.rpc.Status`, as grpc-go's `status.WithDetails` sends them).
+    async fn fail_with_details(
+        &self,
+        code: i32,
+        message: String,
+        details: Vec<u8>,
+    ) -> Result<(), PluginError>;
     /// The protocol version whose plugin set answered.
     async fn version(&self) -> Result<u32, PluginError>;
     /// Panics in the handler with `message`.
