@@ -1,7 +1,7 @@
 //! The host side: launch a plugin (or attach to one that runs), dispense its interfaces, kill it.
 //!
-//! `launch` is the only module that starts processes; `reattach` finds one that runs; `attach`
-//! connects to a plugin that has an address and makes the [`Session`] that owns it; `process`
+//! `launch` is the only module that starts processes; `reattach` finds one that runs; both give a
+//! `Target`, which `Session::connect` connects to and makes the [`Session`] that owns it; `process`
 //! holds the process the host may signal.
 
 mod cleanup;

@@ -21,7 +21,7 @@ use crate::net::transport;
 use crate::protocol::handshake::Network;
 use crate::protocol::handshake::PROTOCOL_GRPC;
 use crate::protocol::reattach::{ReattachAddress, ReattachConfig};
-use crate::rpc::broker::{Broker, Route};
+use crate::rpc::broker::Broker;
 use crate::rpc::exit::{ExitNotifier, ExitWatch};
 
 /// How long the host waits for a plugin to exit after `Shutdown` before it kills it; go-plugin
@@ -95,9 +95,7 @@ impl Session {
                 while let Some(stream) = inbound.recv().await {
                     // The host serves nothing on the main connection: a stream nobody knocked for
                     // is refused.
-                    if let Route::Main(stream) = router.route(stream) {
-                        drop(stream);
-                    }
+                    drop(router.route(stream));
                 }
             });
             let tls = target.tls.clone();
@@ -110,7 +108,7 @@ impl Session {
             let channel = transport::dial(&target.address, &target.tls);
             // Stdio on a connection of its own: a call that blocks the plugin in `println!` then
             // never waits on its own connection's task, and our plugins skip a yield per call that
-            // guards against that (`stdio::may_drain_through`).
+            // guards against that (`CallContext::stdio_may_drain_through`).
             let stdio_channel = transport::dial(&target.address, &target.tls);
             let broker = Broker::new(target.tls.clone(), false, Some(target.exit.clone()), None);
             (channel, stdio_channel, broker)
@@ -125,8 +123,12 @@ impl Session {
             channel.clone(),
             broker.clone(),
         ));
-        let session = Arc::new(Session::new(channel, broker, target, config.grace));
-        Ok(session)
+        Ok(Arc::new(Session::new(
+            channel,
+            broker,
+            target,
+            config.grace,
+        )))
     }
 
     fn new(channel: Channel, broker: Broker, target: Target, grace: Duration) -> Self {

@@ -133,15 +133,7 @@ impl Connection {
         Resp: prost::Message + Default + Send + Sync + 'static,
     {
         self.within(async move {
-            if let Some(exit) = self.exit()
-                && let Some(status) = exit.status()
-            {
-                return Err(Error::PluginExited { status });
-            }
-            let mut grpc = self.grpc.clone();
-            if let Err(err) = grpc.ready().await {
-                return Err(self.failed(Status::from_error(err.into())).await);
-            }
+            let mut grpc = self.ready().await?;
             let codec = tonic_prost::ProstCodec::<Req, Resp>::default();
             let path = http::uri::PathAndQuery::from_static(path);
             match grpc.unary(self.request(request), path, codec).await {

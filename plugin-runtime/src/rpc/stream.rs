@@ -20,6 +20,7 @@ use tokio_stream::StreamExt;
 
 use crate::error::PluginError;
 use crate::error::{Error, Status};
+use crate::rpc::lock;
 
 type Boxed<T> = Pin<Box<dyn tokio_stream::Stream<Item = Result<T, PluginError>> + Send>>;
 
@@ -224,12 +225,6 @@ impl FailureWatch {
         self.arrived = None;
         Poll::Ready(())
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// A client's request messages, as sent: ends at the first error, which it keeps for the call

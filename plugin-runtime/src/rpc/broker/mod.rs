@@ -40,7 +40,8 @@ use crate::rpc::connection::Connection;
 use crate::rpc::context::CallContext;
 use crate::rpc::exit::ExitWatch;
 use crate::rpc::interface::PluginServer;
-use pending::{Pending, lock};
+use crate::rpc::lock;
+use pending::Pending;
 use routes::Routes;
 
 pub(crate) use routes::Route;

@@ -12,6 +12,8 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
+use crate::rpc::lock;
+
 /// How long unclaimed information is kept: go-plugin's 5 s.
 pub(super) const STALE: Duration = Duration::from_secs(5);
 
@@ -71,13 +73,6 @@ impl<T> Pending<T> {
     fn len(&self) -> usize {
         lock(&self.waiting).len()
     }
-}
-
-/// A lock that a panic elsewhere does not make unusable: the data is plain.
-pub(super) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 #[cfg(test)]
