@@ -4,11 +4,11 @@
 
 use std::time::{Duration, Instant};
 
+use go_plugin::Channel;
 use go_plugin::inspect::{self, AutoMtls, proto};
 use go_plugin::{MAX_MESSAGE_SIZE, ReattachAddress, TlsConfig};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
-use tonic::transport::Channel;
 use tonic::{Code, Status};
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};

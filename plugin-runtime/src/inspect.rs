@@ -16,7 +16,7 @@
 //! assert!(!logs.classify(b"plain text").hclog);
 //! ```
 
-use tonic::transport::Channel;
+use crate::net::channel::Channel;
 
 use crate::error::Error;
 use crate::net::tls::{Tls, TlsConfig};
@@ -108,6 +108,14 @@ pub fn dial(address: &ReattachAddress, tls: Option<&TlsConfig>) -> Channel {
         .map(TlsConfig::into_tls)
         .unwrap_or_else(Tls::default);
     crate::net::transport::dial(&network, &tls)
+}
+
+/// `config` with its calls sent through tonic's `Channel` (a `tower::buffer` worker and hyper's
+/// HTTP/2 client) instead of the runtime's own client, which writes them straight into h2: for
+/// measuring the two side by side (`scripts/bench-vs-go`).
+pub fn through_tonic_channel(mut config: crate::ClientConfig) -> crate::ClientConfig {
+    config.set_through_tonic();
+    config
 }
 
 /// How a host reads one line of a plugin's log channel (stderr).

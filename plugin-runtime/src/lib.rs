@@ -55,6 +55,7 @@ pub use host::{
     Client, ClientConfig, Hash, SecureConfig, cleanup_clients, cleanup_clients_on_signal,
 };
 pub use net::MAX_MESSAGE_SIZE;
+pub use net::channel::{Channel, ResponseBody, ResponseFuture};
 pub use net::listener::Transport;
 pub use net::tls::TlsConfig;
 pub use plugin::{ServeConfig, debug_requested, init_plugin_logging, serve};

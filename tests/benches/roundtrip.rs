@@ -2,6 +2,9 @@
 //!
 //! - `plugin/*`: this process is the host (`go_plugin::Client`), `test-plugin` the plugin;
 //!   `echo` through the generated `TesterClient`.
+//! - `plugin_tonic_channel/*`: the same, the host's calls sent through tonic's `Channel` (a
+//!   `tower::buffer` worker and hyper's client) instead of the runtime's own HTTP/2 client, which
+//!   writes each call into h2 from the calling task: the two side by side.
 //! - `raw_tonic/*`: the baseline (the `raw` module, shared with the `sidebyside` bench): a plain
 //!   tonic server in a process of its own, with tonic's default settings, and a plain
 //!   `tonic::client::Grpc` on a default `Channel`. No code of ours on either side but the prost
@@ -16,7 +19,7 @@
 //! as Go calls from a goroutine. `plugin/unary_small_block_on` makes the calls from
 //! `Runtime::block_on` instead, as the body of `#[tokio::main]` does: every call then crosses
 //! threads twice more. `start_call_kill` times `Client::start` → `dispense` → first echo → `kill`.
-//! The whole run takes about a minute on 2 cores. `scripts/bench-vs-go` no longer runs it: the
+//! The whole run takes about a minute and a half on 2 cores. `scripts/bench-vs-go` no longer runs it: the
 //! `sidebyside` bench makes its table's Rust-host measurements the way go-plugin's host makes
 //! its own.
 
@@ -55,14 +58,26 @@ fn main() {
     let test_plugin = Program {
         path: env!("CARGO_BIN_EXE_test-plugin").into(),
         arg: None,
+        tonic_channel: false,
     };
-    plugin(&mut criterion, &runtime, "plugin", test_plugin);
+    plugin(&mut criterion, &runtime, "plugin", test_plugin.clone());
+    let through_tonic = Program {
+        tonic_channel: true,
+        ..test_plugin
+    };
+    plugin(
+        &mut criterion,
+        &runtime,
+        "plugin_tonic_channel",
+        through_tonic,
+    );
     raw_tonic(&mut criterion, &runtime, "raw_tonic", Windows::Default);
     raw_tonic(&mut criterion, &runtime, "raw_tonic_tuned", Windows::Tuned);
     if let Some(gobench) = std::env::var_os(GO_PLUGIN) {
         let go_plugin = Program {
             path: gobench,
             arg: Some("plugin"),
+            tonic_channel: false,
         };
         plugin(&mut criterion, &runtime, "go_plugin", go_plugin);
     }
@@ -75,15 +90,19 @@ fn main() {
 struct Program {
     path: OsString,
     arg: Option<&'static str>,
+    /// The host's calls go through tonic's `Channel` instead of the runtime's own client.
+    tonic_channel: bool,
 }
 
 impl Program {
     async fn start(&self) -> Client {
         let mut command = Command::new(&self.path);
         command.args(self.arg);
-        Client::start(ClientConfig::new(HANDSHAKE, command))
-            .await
-            .expect("start the plugin")
+        let mut config = ClientConfig::new(HANDSHAKE, command);
+        if self.tonic_channel {
+            config = go_plugin::inspect::through_tonic_channel(config);
+        }
+        Client::start(config).await.expect("start the plugin")
     }
 }
 

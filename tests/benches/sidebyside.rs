@@ -3,7 +3,7 @@
 //! the table's Rust-host and Go-host columns compare like with like.
 //!
 //! ```text
-//! cargo bench -p tests --bench sidebyside -- [FLAGS] [PLUGIN [ARG...]]
+//! cargo bench -p tests --bench sidebyside -- [FLAGS] [--tonic-channel] [PLUGIN [ARG...]]
 //! cargo bench -p tests --bench sidebyside -- [FLAGS] --raw-tonic [--tuned-windows]
 //! ```
 //!
@@ -17,6 +17,14 @@
 //! `gobench host`; the calls are made from tasks on a multi-thread runtime, as Go calls from
 //! goroutines:
 //!
+//! `--only-unary` makes the 16-byte echoes of `unary_p50` and `unary_p99` only, for profiling
+//! a small call (`perf record` on this binary and the plugin).
+//!
+//! `--tonic-channel` sends our host's calls through tonic's `Channel` (a `tower::buffer` worker
+//! and hyper's client), as the runtime did before it wrote calls straight into h2.
+//!
+//! - `unary_main_p50` (us): as `unary_p50`, but called from the task `block_on` runs, as a
+//!   `#[tokio::main]` body calls, before the rest.
 //! - `idle_rss` (KiB): the plugin process's VmRSS after start, one echo and 500 ms idle.
 //! - `unary_p50`, `unary_p99` (us): `--small` sequential 16-byte echoes, timed one by one after a
 //!   tenth as many untimed, each sending what the last returned.
@@ -61,7 +69,8 @@ const THROUGHPUT_WARM_UP: Duration = Duration::from_millis(300);
 const REAP_GRACE: Duration = Duration::from_secs(2);
 
 const USAGE: &str = "usage: sidebyside [--small N] [--big N] [--seconds S] [--starts N] \
-                     [--fleet N] [--fleet-rounds N] [--raw-tonic [--tuned-windows] | PLUGIN [ARG...]]";
+                     [--fleet N] [--fleet-rounds N] [--only-unary] \
+                     [--raw-tonic [--tuned-windows] | [--tonic-channel] PLUGIN [ARG...]]";
 
 fn main() -> ExitCode {
     if raw::serve_if_asked() {
@@ -80,13 +89,21 @@ fn run() -> Result<(), String> {
     let (config, subject) = parse(std::env::args_os().skip(1))?;
     let runtime = Runtime::new().map_err(|err| format!("tokio runtime: {err}"))?;
     let measured = match subject {
-        Subject::Plugin(program) => runtime.spawn(measure(program, config)),
+        Subject::Plugin(program) => {
+            if !config.only_unary {
+                runtime.block_on(from_main_task(&program, config))?;
+            }
+            runtime.spawn(measure(program, config))
+        }
         Subject::RawTonic(windows) => {
             let dir = tempfile::tempdir().map_err(|err| format!("temp dir for sockets: {err}"))?;
             let raw = RawTonic {
                 dir: Arc::new(dir),
                 windows,
             };
+            if !config.only_unary {
+                runtime.block_on(from_main_task(&raw, config))?;
+            }
             runtime.spawn(measure(raw, config))
         }
     };
@@ -104,6 +121,8 @@ struct Config {
     starts: usize,
     fleet: usize,
     fleet_rounds: usize,
+    /// Only the 16-byte echoes from a spawned task (`unary_p50`, `unary_p99`): for profiling.
+    only_unary: bool,
 }
 
 enum Subject {
@@ -119,8 +138,9 @@ fn parse(args: impl Iterator<Item = OsString>) -> Result<(Config, Subject), Stri
         starts: 20,
         fleet: 100,
         fleet_rounds: 3,
+        only_unary: false,
     };
-    let (mut raw_tonic, mut windows) = (false, Windows::Default);
+    let (mut raw_tonic, mut windows, mut tonic_channel) = (false, Windows::Default, false);
     let mut args = args.peekable();
     while let Some(flag) = args.next_if(|arg| arg.to_string_lossy().starts_with('-')) {
         let flag = flag.to_string_lossy().trim_start_matches('-').to_owned();
@@ -153,6 +173,8 @@ fn parse(args: impl Iterator<Item = OsString>) -> Result<(Config, Subject), Stri
             }
             "raw-tonic" => raw_tonic = true,
             "tuned-windows" => windows = Windows::Tuned,
+            "tonic-channel" => tonic_channel = true,
+            "only-unary" => config.only_unary = true,
             // What `cargo bench` passes to every bench binary.
             "bench" => {}
             _ => return Err(format!("unknown flag --{flag}; {USAGE}")),
@@ -164,9 +186,11 @@ fn parse(args: impl Iterator<Item = OsString>) -> Result<(Config, Subject), Stri
         (true, false) => return Err(format!("--raw-tonic takes no plugin; {USAGE}")),
         (false, true) => Subject::Plugin(Program {
             command: Arc::new(vec![env!("CARGO_BIN_EXE_test-plugin").into()]),
+            tonic_channel,
         }),
         (false, false) => Subject::Plugin(Program {
             command: Arc::new(command),
+            tonic_channel,
         }),
     };
     Ok((config, subject))
@@ -193,6 +217,8 @@ trait Running: Send + Sync + 'static {
 #[derive(Clone, Debug)]
 struct Program {
     command: Arc<Vec<OsString>>,
+    /// Calls through tonic's `Channel` rather than the runtime's own HTTP/2 client.
+    tonic_channel: bool,
 }
 
 impl Launch for Program {
@@ -202,7 +228,11 @@ impl Launch for Program {
         let (program, args) = self.command.split_first().ok_or("no plugin command")?;
         let mut command = Command::new(program);
         command.args(args);
-        Client::start(ClientConfig::new(HANDSHAKE, command))
+        let mut config = ClientConfig::new(HANDSHAKE, command);
+        if self.tonic_channel {
+            config = go_plugin::inspect::through_tonic_channel(config);
+        }
+        Client::start(config)
             .await
             .map_err(|err| format!("start the plugin: {err}"))
     }
@@ -268,6 +298,21 @@ impl Running for RawRunning {
     }
 }
 
+/// `unary_main_p50`: the 16-byte echoes of `unary_p50`, made from the task `block_on` runs (a
+/// program's `#[tokio::main]` body) instead of a spawned one.
+async fn from_main_task(launch: &impl Launch, config: Config) -> Result<(), String> {
+    let running = launch.start(0).await?;
+    let client = running.client()?;
+    let times = time_echoes(&client, config.small, SMALL).await?;
+    report(
+        "unary_main_p50",
+        percentile(&times, 50).as_secs_f64() * 1e6,
+        "us",
+    );
+    drop(client);
+    running.stop().await
+}
+
 async fn measure(launch: impl Launch, config: Config) -> Result<(), String> {
     let running = launch.start(0).await?;
     let client = running.client()?;
@@ -286,6 +331,10 @@ async fn measure(launch: impl Launch, config: Config) -> Result<(), String> {
         percentile(&times, 99).as_secs_f64() * 1e6,
         "us",
     );
+    if config.only_unary {
+        drop(client);
+        return running.stop().await;
+    }
     let times = time_echoes(&client, config.big, BIG).await?;
     report(
         "echo_1MiB",

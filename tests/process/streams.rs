@@ -83,6 +83,26 @@ async fn an_error_mid_stream_reaches_the_other_side() {
 }
 
 #[tokio::test]
+async fn dropping_a_call_whose_request_stream_is_still_open_cancels_the_plugins_handler() {
+    let client = start("").await;
+    let streams = client.dispense::<StreamsPlugin>().expect("dispense");
+    let (sender, numbers) = Stream::channel(4);
+    sender.send(Ok(1)).await.expect("send");
+    let call = tokio::spawn({
+        let streams = streams.clone();
+        async move { streams.sum_all(numbers).await }
+    });
+    // The call is under way, its request stream open and idle; then the caller gives up.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    call.abort();
+    let seen = wait_for(|| async { streams.last_error().await.expect("last_error") }).await;
+    assert!(seen.starts_with("Cancelled"), "the plugin saw: {seen}");
+    // Held until here: the stream never ended on its own.
+    drop(sender);
+    client.kill().await;
+}
+
+#[tokio::test]
 async fn a_slow_consumer_holds_the_producer_back_and_dropping_cancels_it() {
     let client = start("").await;
     let streams = client.dispense::<StreamsPlugin>().expect("dispense");

@@ -72,6 +72,7 @@ impl std::fmt::Debug for ClientConfig {
             sync_stdout,
             sync_stderr,
             grace,
+            through_tonic,
         } = &self.attach;
         f.debug_struct("ClientConfig")
             .field("handshake", handshake)
@@ -90,6 +91,7 @@ impl std::fmt::Debug for ClientConfig {
             .field("log_buffer_size", log_buffer)
             .field("shutdown_grace", grace)
             .field("call_timeout", &self.call_timeout)
+            .field("through_tonic_channel", through_tonic)
             .finish()
     }
 }
@@ -133,6 +135,7 @@ impl ClientConfig {
                 sync_stdout: None,
                 sync_stderr: None,
                 grace: DEFAULT_GRACE,
+                through_tonic: false,
             },
             call_timeout: None,
         }
@@ -257,6 +260,13 @@ impl ClientConfig {
     pub fn call_timeout(mut self, timeout: Duration) -> Self {
         self.call_timeout = Some(timeout);
         self
+    }
+
+    /// Sends calls through tonic's `Channel` instead of straight onto h2 (see
+    /// `inspect::through_tonic_channel`).
+    #[cfg(feature = "unstable-inspect")]
+    pub(crate) fn set_through_tonic(&mut self) {
+        self.attach.through_tonic = true;
     }
 }
 

@@ -8,8 +8,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::net::channel::Channel;
 use tokio::sync::Mutex;
-use tonic::transport::Channel;
 
 use super::controller;
 use super::process::PluginProcess;
@@ -61,6 +61,9 @@ pub(crate) struct Attach {
     pub(crate) sync_stdout: Sink,
     pub(crate) sync_stderr: Sink,
     pub(crate) grace: Duration,
+    /// Calls go through tonic's `Channel` rather than straight onto h2: for measuring one beside
+    /// the other (`inspect::through_tonic_channel`).
+    pub(crate) through_tonic: bool,
 }
 
 /// The one owner of a live plugin: its connection, its broker and, when the host may signal it,
@@ -105,7 +108,11 @@ impl Session {
             });
             (channel.clone(), channel, broker)
         } else {
-            let channel = transport::dial(&target.address, &target.tls);
+            let channel = if config.through_tonic {
+                transport::dial_tonic(&target.address, &target.tls)
+            } else {
+                transport::dial(&target.address, &target.tls)
+            };
             // Stdio on a connection of its own: a call that blocks the plugin in `println!` then
             // never waits on its own connection's task, and our plugins skip a yield per call that
             // guards against that (`CallContext::stdio_may_drain_through`).

@@ -16,7 +16,7 @@ pub(crate) type Sink = Option<Box<dyn AsyncWrite + Send + Unpin>>;
 /// breaks while the plugin lives (rather than being ended by it) is opened again, so a plugin
 /// never ends up blocked on a stdout nobody drains.
 pub(crate) async fn copy_to_sinks(
-    channel: tonic::transport::Channel,
+    channel: crate::net::channel::Channel,
     exit: ExitWatch,
     mut stdout: Sink,
     mut stderr: Sink,

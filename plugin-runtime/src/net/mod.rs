@@ -3,6 +3,7 @@
 //! and the `:authority` rewriter. Knows nothing of brokers or interfaces: the layer above says
 //! what each accepted connection's calls find in their requests ([`transport::ConnectInfo`]).
 
+pub(crate) mod channel;
 pub(crate) mod io;
 pub(crate) mod listener;
 #[cfg(feature = "tls")]
@@ -13,3 +14,8 @@ pub(crate) mod transport;
 
 /// The largest message either side accepts or sends: go-plugin's hosts use `math.MaxInt32`.
 pub const MAX_MESSAGE_SIZE: usize = i32::MAX as usize;
+
+/// HTTP/2 flow-control windows. The defaults (64 KiB) make a 1 MiB message wait for many
+/// window updates; these let a large message flow in one go.
+pub(crate) const STREAM_WINDOW: u32 = 8 << 20;
+pub(crate) const CONNECTION_WINDOW: u32 = 16 << 20;

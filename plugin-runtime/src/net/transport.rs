@@ -8,13 +8,15 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpStream, UnixStream};
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::service::Routes;
+use tonic::transport::Server;
 use tonic::transport::server::Connected;
-use tonic::transport::{Channel, Endpoint, Server};
+
+use super::channel::Channel;
+use super::{CONNECTION_WINDOW, STREAM_WINDOW};
 
 mod authority;
 
@@ -24,11 +26,6 @@ pub(crate) use super::io::BoxedIo;
 use super::listener::Listener;
 use super::tls::Tls;
 use crate::protocol::handshake::Network;
-
-/// HTTP/2 flow-control windows. The defaults (64 KiB) make a 1 MiB message wait for many
-/// window updates; these let a large message flow in one go.
-pub(crate) const STREAM_WINDOW: u32 = 8 << 20;
-pub(crate) const CONNECTION_WINDOW: u32 = 16 << 20;
 
 /// How many accepted connections wait for the server before the accept loop pauses.
 const ACCEPT_QUEUE: usize = 16;
@@ -137,17 +134,28 @@ pub(crate) fn dial(address: &Network, tls: &Tls) -> Channel {
 /// A channel whose connections `connect` makes (on first use, and again after one breaks).
 pub(crate) fn dial_with<F, Fut>(connect: F) -> Channel
 where
-    F: Fn() -> Fut + Send + Clone + 'static,
+    F: Fn() -> Fut + Send + Sync + 'static,
     Fut: Future<Output = std::io::Result<BoxedIo>> + Send + 'static,
 {
-    Endpoint::from_static("http://plugin")
+    Channel::dial_with(Arc::new(move || Box::pin(connect())))
+}
+
+/// A channel to `address` as [`dial`]'s, whose calls go through tonic's `Channel` (a worker task
+/// and hyper's client) instead of straight onto h2: kept to measure the two side by side.
+pub(crate) fn dial_tonic(address: &Network, tls: &Tls) -> Channel {
+    let (address, tls) = (address.clone(), tls.clone());
+    let channel = tonic::transport::Endpoint::from_static("http://plugin")
         .initial_stream_window_size(STREAM_WINDOW)
         .initial_connection_window_size(CONNECTION_WINDOW)
-        .tcp_nodelay(true)
         .connect_with_connector_lazy(tower::service_fn(move |_: http::Uri| {
-            let connect = connect.clone();
-            async move { connect().await.map(TokioIo::new) }
-        }))
+            let (address, tls) = (address.clone(), tls.clone());
+            async move {
+                connect(&address, &tls)
+                    .await
+                    .map(hyper_util::rt::TokioIo::new)
+            }
+        }));
+    Channel::tonic(channel)
 }
 
 /// One connection to `address`, through `tls`.

@@ -4,13 +4,13 @@
 use std::sync::Arc;
 
 use tonic::Status;
-use tonic::transport::Channel;
 
 use super::broker::Broker;
 use super::exit::{self, ExitWatch};
 use super::stream::{AbortableCodec, FailureWatch, Requests, Responses};
 use crate::error::Error;
 use crate::net::MAX_MESSAGE_SIZE;
+use crate::net::channel::Channel;
 
 /// What keeps a plugin running while a connection to it is held: the host's session, type-erased
 /// so that this layer does not know it.
@@ -63,8 +63,8 @@ impl Connection {
 
     /// A connection over any tonic channel, for example one made by hand to a plugin started
     /// elsewhere. Such a connection does not know when the plugin exits, and has no broker.
-    pub fn from_channel(channel: Channel) -> Self {
-        Self::new(channel, None, None, None)
+    pub fn from_channel(channel: tonic::transport::Channel) -> Self {
+        Self::new(Channel::tonic(channel), None, None, None)
     }
 
     /// This connection with a deadline for each call made on it: sent to the plugin as
@@ -107,7 +107,8 @@ impl Connection {
         }
     }
 
-    /// The underlying tonic channel, for calling hand-written or tonic-generated services.
+    /// The underlying channel, for calling hand-written or tonic-generated services: it is a
+    /// tonic `GrpcService`, as tonic's own channel is.
     pub fn channel(&self) -> Channel {
         self.channel.clone()
     }
@@ -257,7 +258,7 @@ impl Connection {
         }
         let mut grpc = self.grpc.clone();
         if let Err(err) = grpc.ready().await {
-            return Err(self.failed(Status::from_error(err.into())).await);
+            return Err(self.failed(Status::from_error(err)).await);
         }
         Ok(grpc)
     }

@@ -47,6 +47,48 @@ where
     })
 }
 
+/// `request` with its caller's cancellation kept an error. tonic's decoder ends a request stream
+/// cleanly when the caller resets it with `CANCEL`, so a handler would take a cancelled upload for
+/// a complete one and answer it; grpc-go's handlers see `Canceled`, and so do ours (as
+/// `Cancelled`, "the request stream was cut off").
+fn cancel_is_an_error(request: http::Request<Body>) -> http::Request<Body> {
+    request.map(|body| Body::new(CancelIsAnError { body }))
+}
+
+/// A request body whose `Cancelled` error tonic's decoder passes on (see [`cancel_is_an_error`]).
+struct CancelIsAnError {
+    body: Body,
+}
+
+impl http_body::Body for CancelIsAnError {
+    type Data = bytes::Bytes;
+    type Error = Status;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<bytes::Bytes>, Status>>> {
+        Pin::new(&mut self.body).poll_frame(cx).map_err(|status| {
+            if status.code() == tonic::Code::Cancelled {
+                Status::aborted(format!(
+                    "the caller cancelled the call ({})",
+                    status.message()
+                ))
+            } else {
+                status
+            }
+        })
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.body.size_hint()
+    }
+}
+
 /// What a served call's future is.
 pub(crate) type Answer<T> =
     Pin<Box<dyn Future<Output = Result<tonic::Response<T>, Status>> + Send + 'static>>;
@@ -218,7 +260,7 @@ where
 
     Box::pin(async move {
         Ok(grpc::<Req, Resp>()
-            .client_streaming(Handler(Some(handler)), request)
+            .client_streaming(Handler(Some(handler)), cancel_is_an_error(request))
             .await)
     })
 }
@@ -254,7 +296,7 @@ where
 
     Box::pin(async move {
         Ok(grpc::<Req, Resp>()
-            .streaming(Handler(Some(handler)), request)
+            .streaming(Handler(Some(handler)), cancel_is_an_error(request))
             .await)
     })
 }

@@ -448,7 +448,7 @@ impl GrpcBroker for Broker {
 }
 
 /// Host side: runs the broker stream on `channel` for as long as the connection lives.
-pub(crate) async fn open_stream(channel: tonic::transport::Channel, broker: Broker) {
+pub(crate) async fn open_stream(channel: crate::net::channel::Channel, broker: Broker) {
     let Some(outgoing) = broker.take_outgoing() else {
         return;
     };
