@@ -16,7 +16,8 @@
 //   sys/       the operating system: process handles, descendants and pipe holders, the parent
 //              process, fds 1 and 2, users and modes, signals. The only place `unsafe` lives.
 //   protocol/  go-plugin's formats, pure: handshake line and negotiation, reattach JSON, hclog.
-//   net/       bytes between two processes: listeners, the connection builder, TLS and AutoMTLS,
+//   net/       bytes between two processes: listeners, the connection builder, the host's HTTP/2
+//              client (`Channel`, calls written into h2 by the calling task), TLS and AutoMTLS,
 //              yamux, the `:authority` rewriter. Knows nothing of brokers or interfaces.
 //   rpc/       gRPC on top: interfaces, `Stream<T>`, `Connection` and its calls, the server side
 //              of every call and its `CallContext`, callbacks, the broker.

@@ -1,7 +1,8 @@
 //! Bytes between two processes: listeners (Unix sockets, TCP, their directories), the
-//! connection builder (HTTP/2 windows, message limits), TLS and AutoMTLS, yamux multiplexing,
-//! and the `:authority` rewriter. Knows nothing of brokers or interfaces: the layer above says
-//! what each accepted connection's calls find in their requests ([`transport::ConnectInfo`]).
+//! connection builder (HTTP/2 windows, message limits), the host's HTTP/2 client ([`channel`]),
+//! TLS and AutoMTLS, yamux multiplexing, and the `:authority` rewriter. Knows nothing of brokers
+//! or interfaces: the layer above says what each accepted connection's calls find in their
+//! requests ([`transport::ConnectInfo`]).
 
 pub(crate) mod channel;
 pub(crate) mod io;
