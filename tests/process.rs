@@ -23,6 +23,8 @@ mod load;
 mod plugin_side;
 #[path = "process/reattach.rs"]
 mod reattach;
+#[path = "process/restart.rs"]
+mod restart;
 #[path = "process/secure.rs"]
 mod secure;
 #[path = "process/stdio_logs.rs"]

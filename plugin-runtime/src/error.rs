@@ -83,6 +83,24 @@ pub enum Error {
     #[error("{}", status_text(.0))]
     Rpc(Status),
 
+    /// A supervised plugin died more often than its [`RestartPolicy`](crate::RestartPolicy)
+    /// allows, and is given up on.
+    #[error(
+        "plugin given up on: it died after {restarts} restarts within {window:?} (last exit: {}); {}",
+        last_exit.as_deref().unwrap_or("unknown"),
+        if stderr.is_empty() { "it wrote nothing to stderr".to_owned() } else { format!("the last lines it wrote to stderr:\n{stderr}") }
+    )]
+    RestartsExhausted {
+        /// The policy's budget.
+        restarts: u32,
+        /// The policy's window.
+        window: std::time::Duration,
+        /// How the last process ended, when known.
+        last_exit: Option<String>,
+        /// The last lines the last process wrote to stderr (or why its start failed).
+        stderr: String,
+    },
+
     /// A brokered service could not be served or reached: go-plugin's broker texts, such as
     /// `timeout waiting for connection info`.
     #[error("{0}")]
@@ -458,6 +476,7 @@ mod tests {
             Error::Tls(_) => 18,
             Error::Io { .. } => 19,
             Error::TlsUnavailable => 20,
+            Error::RestartsExhausted { .. } => 21,
         }
     }
 
@@ -572,6 +591,16 @@ mod tests {
             (
                 Error::TlsUnavailable,
                 "AutoMTLS needs go-plugin's `tls` feature, which this build of the host leaves out",
+            ),
+            (
+                Error::RestartsExhausted {
+                    restarts: 3,
+                    window: std::time::Duration::from_secs(60),
+                    last_exit: Some("exit status: 2".into()),
+                    stderr: "panicked at src/main.rs".into(),
+                },
+                "plugin given up on: it died after 3 restarts within 60s (last exit: exit status: \
+                 2); the last lines it wrote to stderr:\npanicked at src/main.rs",
             ),
         ];
         let mut seen = vec![false; cases.len()];

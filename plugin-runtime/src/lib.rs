@@ -53,7 +53,8 @@ pub use error::{ChecksumError, Code, Error, PluginError, ReattachError, Status};
 pub use error::{DerError, TlsError};
 pub use go_plugin_macros::{Proto, plugin_interface};
 pub use host::{
-    Client, ClientConfig, Hash, SecureConfig, cleanup_clients, cleanup_clients_on_signal,
+    Client, ClientConfig, Hash, PluginExitedError, PluginState, RestartPolicy, SecureConfig,
+    cleanup_clients, cleanup_clients_on_signal,
 };
 pub use net::MAX_MESSAGE_SIZE;
 pub use net::channel::{Channel, ResponseBody, ResponseFuture};

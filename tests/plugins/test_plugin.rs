@@ -3,7 +3,9 @@
 //! TCP; `misconfigured` has an empty cookie; `no-logging` installs no log subscriber; `debug`
 //! serves in debug mode; `survive-host` keeps running when its host goes away; `tls` serves with
 //! the certificate in `TEST_TLS_CERT`/`TEST_TLS_KEY`, requiring client certificates from
-//! `TEST_TLS_CLIENT_CA` when set.
+//! `TEST_TLS_CLIENT_CA` when set. With `TEST_PLUGIN_MARKER` (a file), every start after the first
+//! does as `TEST_PLUGIN_LATER` says: `crash` on start, or expect a `wrong-cookie`; each such start
+//! appends its time (ms since the epoch) to `TEST_PLUGIN_MARKER.starts`.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -330,6 +332,47 @@ impl Flood {
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // The restart tests: the first start leaves a marker; later starts do as TEST_PLUGIN_LATER
+    // says (`crash`: write to stderr and exit 3; `wrong-cookie`: expect another cookie).
+    if let Some(marker) = std::env::var_os("TEST_PLUGIN_MARKER") {
+        if std::path::Path::new(&marker).exists() {
+            // Each later start, as milliseconds since the epoch, one a line.
+            let mut starts = marker.clone();
+            starts.push(".starts");
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|since| since.as_millis())
+                .unwrap_or_default();
+            let recorded = std::fs::OpenOptions::new()
+                .append(true)
+                .create(true)
+                .open(&starts)
+                .and_then(|mut file| writeln!(file, "{now}"));
+            if let Err(err) = recorded {
+                eprintln!("test-plugin: {}: {err}", starts.to_string_lossy());
+                return ExitCode::FAILURE;
+            }
+            match std::env::var("TEST_PLUGIN_LATER").as_deref() {
+                Ok("crash") => {
+                    eprintln!("test-plugin: crashing on start, as asked");
+                    return ExitCode::from(3);
+                }
+                Ok("wrong-cookie") => {
+                    let config =
+                        ServeConfig::new(HandshakeConfig::new(1, "TEST_OTHER_COOKIE", "x"))
+                            .plugin(TesterPlugin::server(Plugin::new(1)));
+                    return match serve(config).await {
+                        Ok(()) => ExitCode::SUCCESS,
+                        Err(_) => ExitCode::FAILURE,
+                    };
+                }
+                _ => {}
+            }
+        } else if let Err(err) = std::fs::write(&marker, b"started") {
+            eprintln!("test-plugin: marker: {err}");
+            return ExitCode::FAILURE;
+        }
+    }
     let mode = std::env::var(MODE).unwrap_or_default();
     let config = match mode.as_str() {
         "versions" => ServeConfig::new(HANDSHAKE)

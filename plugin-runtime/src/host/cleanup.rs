@@ -3,21 +3,27 @@
 
 use std::sync::{Arc, Mutex, Weak};
 
-use super::session::Session;
+use super::supervise::Plugin;
 use crate::error::Error;
 use crate::sys::signals::{Kind, Signal};
 
 /// Every plugin this process started and has not dropped. Touched only when a plugin starts and
 /// on cleanup, never on a call.
-static SESSIONS: Mutex<Vec<Weak<Session>>> = Mutex::new(Vec::new());
+static PLUGINS: Mutex<Vec<Weak<Plugin>>> = Mutex::new(Vec::new());
 
-/// Records a started plugin, forgetting those that are gone.
-pub(crate) fn register(session: &Arc<Session>) {
-    let Ok(mut sessions) = SESSIONS.lock() else {
+/// Records a started plugin (again, harmlessly, when a supervised one is restarted), forgetting
+/// those that are gone.
+pub(crate) fn register(plugin: &Arc<Plugin>) {
+    let Ok(mut plugins) = PLUGINS.lock() else {
         return;
     };
-    sessions.retain(|session| session.strong_count() > 0);
-    sessions.push(Arc::downgrade(session));
+    plugins.retain(|plugin| plugin.strong_count() > 0);
+    if !plugins
+        .iter()
+        .any(|known| std::ptr::eq(known.as_ptr(), Arc::as_ptr(plugin)))
+    {
+        plugins.push(Arc::downgrade(plugin));
+    }
 }
 
 /// Stops every plugin this process started that is still running, all at once, each as
@@ -26,16 +32,16 @@ pub(crate) fn register(session: &Arc<Session>) {
 /// Like go-plugin's `CleanupClients`, for a host about to exit; unlike it, it can be called more
 /// than once, and plugins started afterwards work as usual.
 pub async fn cleanup_clients() {
-    let live: Vec<Arc<Session>> = match SESSIONS.lock() {
-        Ok(mut sessions) => std::mem::take(&mut *sessions)
+    let live: Vec<Arc<Plugin>> = match PLUGINS.lock() {
+        Ok(mut plugins) => std::mem::take(&mut *plugins)
             .iter()
             .filter_map(Weak::upgrade)
             .collect(),
         Err(_) => return,
     };
     let mut kills = tokio::task::JoinSet::new();
-    for session in live {
-        kills.spawn(async move { session.kill().await });
+    for plugin in live {
+        kills.spawn(async move { plugin.kill().await });
     }
     kills.join_all().await;
 }

@@ -41,6 +41,25 @@ pub(crate) struct Launch {
     pub(crate) log_buffer: usize,
 }
 
+impl Launch {
+    /// The same configuration without its raw log sink (`stderr`), which is not `Clone`.
+    pub(crate) fn clone_without_sinks(&self) -> Self {
+        Launch {
+            handshake: self.handshake,
+            versions: self.versions.clone(),
+            secure: self.secure.clone(),
+            auto_mtls: self.auto_mtls,
+            tls: self.tls.clone(),
+            multiplex: self.multiplex,
+            start_timeout: self.start_timeout,
+            skip_host_env: self.skip_host_env,
+            ports: self.ports,
+            stderr: None,
+            log_buffer: self.log_buffer,
+        }
+    }
+}
+
 /// Starts `command` and reads its handshake: the plugin, ready to be connected to.
 pub(crate) async fn launch(
     command: std::process::Command,
@@ -175,6 +194,7 @@ pub(crate) async fn launch(
         process: Some(process),
         test: false,
         notifier: None,
+        tail: Some(tail),
     })
 }
 

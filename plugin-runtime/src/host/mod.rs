@@ -13,9 +13,11 @@ mod reattach;
 mod secure;
 mod session;
 mod stdio;
+mod supervise;
 
 pub use cleanup::{cleanup_clients, cleanup_clients_on_signal};
 pub use secure::{Hash, SecureConfig};
+pub use supervise::{PluginState, RestartPolicy};
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,11 +29,12 @@ use crate::net::tls::TlsConfig;
 use crate::protocol::handshake::HandshakeConfig;
 use crate::protocol::reattach::ReattachConfig;
 use crate::rpc::broker::Broker;
-use crate::rpc::connection::{Connection, KeepAlive};
+use crate::rpc::connection::Connection;
 use crate::rpc::exit;
 use crate::rpc::interface::PluginInterface;
 use launch::Launch;
 use session::{Attach, DEFAULT_GRACE, Session};
+use supervise::{Plugin, Relaunch};
 
 /// go-plugin's default `StartTimeout`.
 const DEFAULT_START_TIMEOUT: Duration = Duration::from_secs(60);
@@ -51,6 +54,7 @@ pub struct ClientConfig {
     /// What every connection to the plugin needs, however it was found.
     attach: Attach,
     call_timeout: Option<Duration>,
+    restart: Option<RestartPolicy>,
 }
 
 impl std::fmt::Debug for ClientConfig {
@@ -92,6 +96,7 @@ impl std::fmt::Debug for ClientConfig {
             .field("shutdown_grace", grace)
             .field("call_timeout", &self.call_timeout)
             .field("through_tonic_channel", through_tonic)
+            .field("restart", &self.restart)
             .finish()
     }
 }
@@ -138,6 +143,7 @@ impl ClientConfig {
                 through_tonic: false,
             },
             call_timeout: None,
+            restart: None,
         }
     }
 
@@ -262,6 +268,23 @@ impl ClientConfig {
         self
     }
 
+    /// Starts the plugin again when it dies unexpectedly, within `policy` (go-plugin never does;
+    /// off by default). Clients dispensed before go on working: calls made once the new process
+    /// serves go to it, and [`Client::state`] tells when that is. A call in flight when the
+    /// plugin died fails with [`Error::PluginExited`] and is not retried (calls are not assumed
+    /// idempotent; see [`Client::retry_idempotent`]), and so does a call made before the new
+    /// process serves.
+    ///
+    /// The command is run again from what `std::process::Command` tells of it: program,
+    /// arguments, environment changes and working directory (not `env_clear`, nor settings made
+    /// through `CommandExt`). A plugin this host reattached to ([`ClientConfig::reattach`], a
+    /// plugin in debug mode among them) is never restarted: the host did not start it.
+    #[must_use]
+    pub fn restart(mut self, policy: RestartPolicy) -> Self {
+        self.restart = Some(policy);
+        self
+    }
+
     /// Sends calls through tonic's `Channel` instead of straight onto h2 (see
     /// `inspect::through_tonic_channel`).
     #[cfg(feature = "unstable-inspect")]
@@ -282,7 +305,7 @@ enum Source {
 /// dispensed client made from it. A host that forgets to kill leaves no orphan behind.
 #[derive(Clone, Debug)]
 pub struct Client {
-    session: Arc<Session>,
+    plugin: Arc<Plugin>,
     call_timeout: Option<Duration>,
 }
 
@@ -296,12 +319,19 @@ impl Client {
     pub async fn start(config: ClientConfig) -> Result<Client, Error> {
         let ClientConfig {
             source,
-            launch,
-            attach,
+            mut launch,
+            mut attach,
             call_timeout,
+            restart,
         } = config;
+        let mut relaunch = None;
         let target = match source {
-            Source::Command(command) => launch::launch(command, launch).await?,
+            Source::Command(command) => {
+                if let Some(policy) = restart {
+                    relaunch = Some(Relaunch::new(&command, &mut launch, &mut attach, policy));
+                }
+                launch::launch(command, launch).await?
+            }
             Source::Reattach(reattach) => {
                 if launch.secure.is_some() {
                     return Err(Error::SecureConfigAndReattach);
@@ -314,17 +344,26 @@ impl Client {
             }
         };
         let session = Session::connect(target, attach).await?;
-        cleanup::register(&session);
+        let plugin = match relaunch {
+            Some(relaunch) => Plugin::supervised(session, relaunch),
+            None => Plugin::new(session),
+        };
+        cleanup::register(&plugin);
         Ok(Client {
-            session,
+            plugin,
             call_timeout,
         })
+    }
+
+    /// The session of the process that serves now.
+    fn session(&self) -> Arc<Session> {
+        self.plugin.session()
     }
 
     /// A client for interface `P` on this plugin. Like go-plugin's gRPC `Dispense`, this makes
     /// no call; the first method call does. The dispensed client keeps the plugin running.
     pub fn dispense<P: PluginInterface>(&self) -> Result<P::Client, Error> {
-        if let Some(status) = self.session.exit().status() {
+        if let Some(status) = self.plugin.exit().status() {
             return Err(Error::PluginExited { status });
         }
         Ok(P::client(self.connection()))
@@ -333,13 +372,7 @@ impl Client {
     /// The connection, for services that are not generated by `#[plugin_interface]`. It keeps
     /// the plugin running, as a dispensed client does.
     pub fn connection(&self) -> Connection {
-        let session = &self.session;
-        let connection = Connection::new(
-            session.channel().clone(),
-            Some(session.exit().clone()),
-            Some(Arc::clone(session) as KeepAlive),
-            Some(session.broker().clone()),
-        );
+        let connection = self.plugin.connection();
         match self.call_timeout {
             Some(timeout) => connection.with_timeout(timeout),
             None => connection,
@@ -347,26 +380,63 @@ impl Client {
     }
 
     /// The host's broker: serves brokered services (callbacks) for the plugin and dials the
-    /// plugin's (go-plugin's `GRPCBroker` on the host side).
-    pub fn broker(&self) -> &Broker {
-        self.session.broker()
+    /// plugin's (go-plugin's `GRPCBroker` on the host side). For a supervised plugin, the
+    /// broker of the process that serves now.
+    pub fn broker(&self) -> Broker {
+        self.session().broker().clone()
     }
 
     /// The app protocol version the plugin chose.
     pub fn negotiated_version(&self) -> u32 {
-        self.session.version()
+        self.session().version()
     }
 
-    /// The plugin's process id (0 when a reattached plugin's is not known).
+    /// The plugin's process id (0 when a reattached plugin's is not known): for a supervised
+    /// plugin, that of the process that serves now.
     pub fn pid(&self) -> u32 {
-        self.session.reattach_config().pid
+        self.session().pid()
+    }
+
+    /// What the plugin is doing, without polling: [`PluginState::Serving`] until its process
+    /// ends, then [`PluginState::Stopped`]; with a [restart policy](ClientConfig::restart),
+    /// [`PluginState::Restarting`] and [`PluginState::Starting`] in between, or
+    /// [`PluginState::Failed`] once it is given up on.
+    pub fn state(&self) -> tokio::sync::watch::Receiver<PluginState> {
+        self.plugin.state()
+    }
+
+    /// Waits until the plugin serves: at once when it does, after its restart when it is being
+    /// restarted. Fails when it never will again (stopped, exited, given up on).
+    pub async fn serving(&self) -> Result<(), Error> {
+        self.plugin.serving().await.map(drop)
+    }
+
+    /// Makes a call that is safe to make twice (idempotent), again on the new process each time
+    /// the plugin died under it and was restarted, as often as the restart policy allows.
+    /// Without a restart policy, or for any other error, it is `call()`.
+    pub async fn retry_idempotent<T, E, F, Fut>(&self, mut call: F) -> Result<T, E>
+    where
+        E: PluginExitedError,
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        loop {
+            let before = self.session();
+            match call().await {
+                Err(err)
+                    if err.plugin_exited()
+                        && self.plugin.is_supervised()
+                        && self.plugin.serving_other_than(Some(&before)).await.is_ok() => {}
+                outcome => return outcome,
+            }
+        }
     }
 
     /// How another host can connect to this plugin with [`ClientConfig::reattach`]: protocol,
     /// version, address and pid (go-plugin's `ReattachConfig`; [`ReattachConfig::to_json`] gives
     /// the value format of Terraform's `TF_REATTACH_PROVIDERS`).
     pub fn reattach_config(&self) -> ReattachConfig {
-        self.session.reattach_config()
+        self.session().reattach_config()
     }
 
     /// Checks the plugin's health service for `"plugin"`, as go-plugin's `Ping` does, and that
@@ -375,11 +445,12 @@ impl Client {
         use tonic_health::pb::health_check_response::ServingStatus;
         use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
 
-        let exit = self.session.exit();
+        let session = self.session();
+        let exit = self.plugin.exit();
         if let Some(status) = exit.status() {
             return Err(Error::PluginExited { status });
         }
-        let mut health = HealthClient::new(self.session.channel().clone());
+        let mut health = HealthClient::new(session.channel().clone());
         let request = HealthCheckRequest {
             service: "plugin".to_owned(),
         };
@@ -402,15 +473,16 @@ impl Client {
         }
     }
 
-    /// Whether the plugin process has exited.
+    /// Whether the plugin process has exited (for a supervised plugin: the last one, and no
+    /// new one serves yet).
     pub fn exited(&self) -> bool {
-        self.session.exit().has_exited()
+        self.plugin.exit().has_exited()
     }
 
     /// Waits for the plugin process to exit and returns how it ended (for example
-    /// `exit status: 0`).
+    /// `exit status: 0`). For a supervised plugin: the process that serves now.
     pub async fn wait(&self) -> Option<String> {
-        self.session.exit().wait().await
+        self.session().exit().wait().await
     }
 
     /// Stops the plugin: asks it to shut down (`GRPCController.Shutdown`), waits for it to exit
@@ -422,6 +494,27 @@ impl Client {
     /// ignores Shutdown, is stopped with SIGSTOP, or hangs). Safe to call more than once and from
     /// several tasks; calls in flight and later calls fail with [`Error::PluginExited`].
     pub async fn kill(&self) {
-        self.session.kill().await;
+        self.plugin.kill().await;
+    }
+}
+
+/// An error that can say a call failed because the plugin's process exited: [`Error`] and
+/// [`PluginError`](crate::PluginError), which generated clients return. For
+/// [`Client::retry_idempotent`].
+pub trait PluginExitedError {
+    /// Whether the call failed because the plugin's process exited.
+    fn plugin_exited(&self) -> bool;
+}
+
+impl PluginExitedError for Error {
+    fn plugin_exited(&self) -> bool {
+        matches!(self, Error::PluginExited { .. })
+    }
+}
+
+impl PluginExitedError for crate::error::PluginError {
+    fn plugin_exited(&self) -> bool {
+        self.code() == crate::error::Code::Unavailable
+            && self.message().starts_with("plugin exited")
     }
 }

@@ -55,6 +55,7 @@ pub(crate) async fn find(config: &ReattachConfig, tls: Tls) -> Result<Target, Er
         process,
         test: config.test,
         notifier: keep,
+        tail: None,
     })
 }
 

@@ -8,13 +8,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::net::channel::Channel;
 use tokio::sync::Mutex;
 
 use super::controller;
+use super::log::StderrTail;
 use super::process::PluginProcess;
 use super::stdio::Sink;
 use crate::error::Error;
+use crate::net::channel::{Channel, Dial};
 use crate::net::mux::{Mux, Role};
 use crate::net::tls::Tls;
 use crate::net::transport;
@@ -54,6 +55,8 @@ pub(crate) struct Target {
     pub(crate) test: bool,
     /// Held for as long as the session lives when nothing reports the plugin's exit.
     pub(crate) notifier: Option<ExitNotifier>,
+    /// The last lines of a launched plugin's stderr.
+    pub(crate) tail: Option<StderrTail>,
 }
 
 /// What the host configured for every connection.
@@ -71,6 +74,9 @@ pub(crate) struct Attach {
 #[derive(Debug)]
 pub(crate) struct Session {
     channel: Channel,
+    /// Makes one more connection to the plugin, as the channel's are made.
+    dial: DebugDial,
+    tail: Option<StderrTail>,
     exit: ExitWatch,
     /// The process the host may signal: `None` when it may not (a reattached plugin in test mode).
     process: Option<PluginProcess>,
@@ -86,7 +92,7 @@ impl Session {
     /// Connects to the plugin (lazily, as go-plugin does, unless the connection is multiplexed:
     /// then the one connection is made at once) and starts the tasks every connection has.
     pub(crate) async fn connect(target: Target, config: Attach) -> Result<Arc<Session>, Error> {
-        let (channel, stdio_channel, broker) = if target.multiplex {
+        let (dial, broker): (Dial, Broker) = if target.multiplex {
             let io = transport::connect(&target.address, &Tls::default())
                 .await
                 .map_err(|err| Error::io("failed to connect to the plugin", err))?;
@@ -102,23 +108,33 @@ impl Session {
                 }
             });
             let tls = target.tls.clone();
-            let channel = transport::dial_with(move || {
+            let dial: Dial = Arc::new(move || {
                 let (mux, tls) = (mux.clone(), tls.clone());
-                async move { tls.connect(mux.open().await?).await }
+                Box::pin(async move { tls.connect(mux.open().await?).await })
             });
-            (channel.clone(), channel, broker)
+            (dial, broker)
+        } else {
+            let (address, tls) = (target.address.clone(), target.tls.clone());
+            let dial: Dial = Arc::new(move || {
+                let (address, tls) = (address.clone(), tls.clone());
+                Box::pin(async move { transport::connect(&address, &tls).await })
+            });
+            let broker = Broker::new(target.tls.clone(), false, Some(target.exit.clone()), None);
+            (dial, broker)
+        };
+        let (channel, stdio_channel) = if target.multiplex {
+            let channel = Channel::dial_with(Arc::clone(&dial));
+            (channel.clone(), channel)
         } else {
             let channel = if config.through_tonic {
                 transport::dial_tonic(&target.address, &target.tls)
             } else {
-                transport::dial(&target.address, &target.tls)
+                Channel::dial_with(Arc::clone(&dial))
             };
             // Stdio on a connection of its own: a call that blocks the plugin in `println!` then
             // never waits on its own connection's task, and our plugins skip a yield per call that
             // guards against that (`CallContext::stdio_may_drain_through`).
-            let stdio_channel = transport::dial(&target.address, &target.tls);
-            let broker = Broker::new(target.tls.clone(), false, Some(target.exit.clone()), None);
-            (channel, stdio_channel, broker)
+            (channel, Channel::dial_with(Arc::clone(&dial)))
         };
         tokio::spawn(super::stdio::copy_to_sinks(
             stdio_channel,
@@ -132,13 +148,14 @@ impl Session {
         ));
         Ok(Arc::new(Session::new(
             channel,
+            dial,
             broker,
             target,
             config.grace,
         )))
     }
 
-    fn new(channel: Channel, broker: Broker, target: Target, grace: Duration) -> Self {
+    fn new(channel: Channel, dial: Dial, broker: Broker, target: Target, grace: Duration) -> Self {
         let reattach = ReattachConfig {
             protocol: PROTOCOL_GRPC.to_owned(),
             protocol_version: target.version,
@@ -148,6 +165,8 @@ impl Session {
         };
         Session {
             channel,
+            dial: DebugDial(dial),
+            tail: target.tail,
             exit: target.exit,
             process: target.process,
             reattach,
@@ -162,12 +181,32 @@ impl Session {
         &self.channel
     }
 
+    /// One more connection to the plugin, made as its channel's are.
+    pub(crate) fn dial(
+        &self,
+    ) -> impl Future<Output = std::io::Result<crate::net::io::BoxedIo>> + use<> {
+        (self.dial.0)()
+    }
+
+    /// The last lines the plugin wrote to stderr, when it was launched by this host.
+    pub(crate) fn last_stderr(&self) -> String {
+        self.tail
+            .as_ref()
+            .map(StderrTail::render)
+            .unwrap_or_default()
+    }
+
     pub(crate) fn exit(&self) -> &ExitWatch {
         &self.exit
     }
 
     pub(crate) fn broker(&self) -> &Broker {
         &self.broker
+    }
+
+    /// The plugin's pid, 0 when unknown.
+    pub(crate) fn pid(&self) -> u32 {
+        self.reattach.pid
     }
 
     pub(crate) fn version(&self) -> u32 {
@@ -208,5 +247,14 @@ impl Session {
         descendants.kill();
         process.pipes_closed_within(PIPE_EOF).await;
         process.kill();
+    }
+}
+
+/// A [`Dial`] in a `Debug` struct.
+struct DebugDial(Dial);
+
+impl std::fmt::Debug for DebugDial {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Dial")
     }
 }

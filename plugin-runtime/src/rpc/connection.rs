@@ -16,6 +16,25 @@ use crate::net::channel::Channel;
 /// so that this layer does not know it.
 pub(crate) type KeepAlive = Arc<dyn std::fmt::Debug + Send + Sync>;
 
+/// The broker a connection's callbacks are served through.
+#[derive(Clone)]
+pub(crate) enum Brokers {
+    /// One broker, for as long as the connection lives.
+    Fixed(Broker),
+    /// The broker of whichever process serves now (a supervised plugin's, which changes when it
+    /// is restarted).
+    Current(Arc<dyn Fn() -> Option<Broker> + Send + Sync>),
+}
+
+impl std::fmt::Debug for Brokers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Brokers::Fixed(broker) => f.debug_tuple("Fixed").field(broker).finish(),
+            Brokers::Current(_) => f.write_str("Current"),
+        }
+    }
+}
+
 /// A gRPC connection to a plugin (or, through the broker, to a host service).
 ///
 /// Cloning is cheap; clones share the one HTTP/2 connection. A connection from a
@@ -28,7 +47,7 @@ pub struct Connection {
     exit: Option<ExitWatch>,
     /// Keeps the plugin running while the connection is held.
     _keep_alive: Option<KeepAlive>,
-    broker: Option<Broker>,
+    broker: Option<Brokers>,
     /// Each call's deadline, if any.
     timeout: Option<std::time::Duration>,
 }
@@ -40,7 +59,7 @@ impl Connection {
         channel: Channel,
         exit: Option<ExitWatch>,
         keep_alive: Option<KeepAlive>,
-        broker: Option<Broker>,
+        broker: Option<Brokers>,
     ) -> Self {
         let grpc = tonic::client::Grpc::new(channel.clone())
             .max_decoding_message_size(MAX_MESSAGE_SIZE)
@@ -58,7 +77,7 @@ impl Connection {
     /// A connection to a brokered service: it reports the plugin's exit when `exit` is known,
     /// and makes further brokered services with `broker`.
     pub(crate) fn brokered(channel: Channel, exit: Option<ExitWatch>, broker: Broker) -> Self {
-        Self::new(channel, exit, None, Some(broker))
+        Self::new(channel, exit, None, Some(Brokers::Fixed(broker)))
     }
 
     /// A connection over any tonic channel, for example one made by hand to a plugin started
@@ -114,9 +133,12 @@ impl Connection {
     }
 
     /// The broker of this side of the connection, for serving and dialing brokered services
-    /// (callbacks) on it.
-    pub fn broker(&self) -> Option<&Broker> {
-        self.broker.as_ref()
+    /// (callbacks) on it. For a supervised plugin, the broker of the process that serves now.
+    pub fn broker(&self) -> Option<Broker> {
+        match self.broker.as_ref()? {
+            Brokers::Fixed(broker) => Some(broker.clone()),
+            Brokers::Current(current) => current(),
+        }
     }
 
     fn exit(&self) -> Option<&ExitWatch> {

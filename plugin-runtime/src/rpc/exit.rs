@@ -47,6 +47,16 @@ impl ExitNotifier {
     pub(crate) fn exited(&self, status: Option<String>) {
         self.tx.send_replace(Some(Exit { status }));
     }
+
+    /// Running again: a supervised plugin's new process serves in place of the one that exited.
+    pub(crate) fn revive(&self) {
+        self.tx.send_replace(None);
+    }
+}
+
+/// Whether an exit status (as the reaper describes it) is a clean exit, status 0.
+pub(crate) fn is_clean(status: Option<&str>) -> bool {
+    status == Some("exit status: 0")
 }
 
 impl Drop for ExitNotifier {
