@@ -92,10 +92,10 @@ async fn gone(pid: u32) {
 #[tokio::test]
 async fn a_plugin_killed_under_64_callers_comes_back_and_the_same_clients_reach_it() {
     const CALLERS: usize = 64;
-    // A backoff long enough that a call failing at the kill has seen the death before the new
-    // process serves, on a loaded machine too.
+    // A short backoff: a call that failed at the kill may look after the new process serves,
+    // and still says the plugin exited.
     let policy = RestartPolicy::new(3, Duration::from_secs(60))
-        .backoff(Duration::from_millis(300), Duration::from_secs(1));
+        .backoff(Duration::from_millis(20), Duration::from_secs(1));
     let client = Client::start(supervised(plugin(""), policy))
         .await
         .expect("plugin starts");
@@ -150,13 +150,6 @@ async fn a_plugin_killed_under_64_callers_comes_back_and_the_same_clients_reach_
     let PluginState::Serving { pid: second } = serving else {
         unreachable!()
     };
-    assert!(
-        seen.iter().any(|state| matches!(
-            state,
-            PluginState::Restarting { attempt: 1, last_exit: Some(exit) } if exit.contains("signal: 9")
-        )),
-        "{seen:?}"
-    );
     assert_eq!(client.pid(), second);
     for caller in callers {
         let (failures, answered_by) = tokio::time::timeout(HANG, caller)
@@ -267,10 +260,17 @@ async fn kill_during_the_backoff_leaves_no_process_and_no_socket() {
     let mut states = client.state();
     let mut seen = Vec::new();
     sigkill(first);
-    state_where(&mut states, &mut seen, |state| {
+    let restarting = state_where(&mut states, &mut seen, |state| {
         matches!(state, PluginState::Restarting { .. })
     })
     .await;
+    assert!(
+        matches!(
+            &restarting,
+            PluginState::Restarting { attempt: 1, last_exit: Some(exit) } if exit.contains("signal: 9")
+        ),
+        "{restarting:?}"
+    );
     // Within the minute's backoff.
     tokio::time::timeout(HANG, client.kill())
         .await

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use tonic::Status;
 
 use super::broker::Broker;
-use super::exit::{self, ExitWatch};
+use super::exit::{self, ExitSince, ExitWatch};
 use super::stream::{AbortableCodec, FailureWatch, Requests, Responses};
 use crate::error::Error;
 use crate::net::MAX_MESSAGE_SIZE;
@@ -156,12 +156,12 @@ impl Connection {
         Resp: prost::Message + Default + Send + Sync + 'static,
     {
         self.within(async move {
-            let mut grpc = self.ready().await?;
+            let (mut grpc, since) = self.ready().await?;
             let codec = tonic_prost::ProstCodec::<Req, Resp>::default();
             let path = http::uri::PathAndQuery::from_static(path);
             match grpc.unary(self.request(request), path, codec).await {
                 Ok(response) => Ok(response.into_inner()),
-                Err(status) => Err(self.failed(status).await),
+                Err(status) => Err(self.failed(since.as_ref(), status).await),
             }
         })
         .await
@@ -178,7 +178,7 @@ impl Connection {
         Resp: prost::Message + Default + Send + Sync + 'static,
     {
         self.within(async move {
-            let mut grpc = self.ready().await?;
+            let (mut grpc, since) = self.ready().await?;
             let codec = tonic_prost::ProstCodec::<Req, Resp>::default();
             let path = http::uri::PathAndQuery::from_static(path);
             match grpc
@@ -190,7 +190,7 @@ impl Connection {
                     None,
                     self.exit.clone(),
                 )),
-                Err(status) => Err(self.failed(status).await),
+                Err(status) => Err(self.failed(since.as_ref(), status).await),
             }
         })
         .await
@@ -208,7 +208,7 @@ impl Connection {
         Resp: prost::Message + Default + Send + Sync + 'static,
     {
         self.within(async move {
-            let mut grpc = self.ready().await?;
+            let (mut grpc, since) = self.ready().await?;
             let codec = AbortableCodec::<Req, Resp>::default();
             let path = http::uri::PathAndQuery::from_static(path);
             let mut failure = requests.watch();
@@ -236,7 +236,7 @@ impl Connection {
                     Ok(response) => Ok(response),
                     Err(status) => match own_error(&failure) {
                         Some(err) => Err(err),
-                        None => Err(self.failed(status).await),
+                        None => Err(self.failed(since.as_ref(), status).await),
                     },
                 },
             }
@@ -255,7 +255,7 @@ impl Connection {
         Resp: prost::Message + Default + Send + Sync + 'static,
     {
         self.within(async move {
-            let mut grpc = self.ready().await?;
+            let (mut grpc, since) = self.ready().await?;
             let codec = AbortableCodec::<Req, Resp>::default();
             let path = http::uri::PathAndQuery::from_static(path);
             let watch = requests.watch();
@@ -265,14 +265,16 @@ impl Connection {
                     Some(watch),
                     self.exit.clone(),
                 )),
-                Err(status) => Err(self.failed(status).await),
+                Err(status) => Err(self.failed(since.as_ref(), status).await),
             }
         })
         .await
     }
 
-    /// The gRPC client, once the channel can take a call.
-    async fn ready(&self) -> Result<tonic::client::Grpc<Channel>, Error> {
+    /// The gRPC client, once the channel can take a call, and the exit watch as of the call's
+    /// start.
+    async fn ready(&self) -> Result<(tonic::client::Grpc<Channel>, Option<ExitSince>), Error> {
+        let since = self.exit().map(ExitWatch::since);
         if let Some(exit) = self.exit()
             && let Some(status) = exit.status()
         {
@@ -280,17 +282,17 @@ impl Connection {
         }
         let mut grpc = self.grpc.clone();
         if let Err(err) = grpc.ready().await {
-            return Err(self.failed(Status::from_error(err)).await);
+            return Err(self.failed(since.as_ref(), Status::from_error(err)).await);
         }
-        Ok(grpc)
+        Ok((grpc, since))
     }
 
     /// Turns a failed call into an error that says the plugin exited when that is why it failed.
-    async fn failed(&self, status: Status) -> Error {
+    async fn failed(&self, since: Option<&ExitSince>, status: Status) -> Error {
         // A connection reset usually arrives a moment before the process is reaped.
-        if let Some(exit) = self.exit()
+        if let Some(since) = since
             && exit::may_mean_exit(&status)
-            && let Some(status) = exit.wait_for(exit::RESET_GRACE).await
+            && let Some(status) = since.wait_for(exit::RESET_GRACE).await
         {
             return Error::PluginExited { status };
         }

@@ -73,7 +73,35 @@ impl Drop for ExitNotifier {
     }
 }
 
+/// An exit watch as a call saw it when it started: whether the process died during the call,
+/// even when (a supervised plugin) a new process serves by the time the call looks.
+pub(crate) struct ExitSince {
+    rx: watch::Receiver<Option<Exit>>,
+}
+
+impl ExitSince {
+    /// Waits at most `limit` for the process to exit; `Some(status)` if it did, or if it died and
+    /// was replaced since the call started (its status then unknown here).
+    pub(crate) async fn wait_for(&self, limit: Duration) -> Option<Option<String>> {
+        if self.rx.has_changed().unwrap_or(true) && self.rx.borrow().is_none() {
+            return Some(None);
+        }
+        ExitWatch {
+            rx: self.rx.clone(),
+        }
+        .wait_for(limit)
+        .await
+    }
+}
+
 impl ExitWatch {
+    /// The watch as of now, for a call about to start.
+    pub(crate) fn since(&self) -> ExitSince {
+        let mut rx = self.rx.clone();
+        rx.mark_unchanged();
+        ExitSince { rx }
+    }
+
     /// `Some(status)` once the process has exited.
     pub(crate) fn status(&self) -> Option<Option<String>> {
         self.rx.borrow().as_ref().map(|exit| exit.status.clone())
