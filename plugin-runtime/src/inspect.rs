@@ -118,6 +118,13 @@ pub fn through_tonic_channel(mut config: crate::ClientConfig) -> crate::ClientCo
     config
 }
 
+/// Runs `bytes`, the client's side of a whole connection (preface, then frames), through the
+/// plugin server's `:authority` rewriter in reads of at most `step` bytes, and returns what `h2`
+/// would read, or the error that ends the connection. For fuzzing the rewriter.
+pub fn rewrite_authority(bytes: &[u8], step: usize) -> std::io::Result<Vec<u8>> {
+    crate::net::transport::rewrite_connection(bytes, step)
+}
+
 /// How a host reads one line of a plugin's log channel (stderr).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]

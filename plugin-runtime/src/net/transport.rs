@@ -20,6 +20,9 @@ use super::{CONNECTION_WINDOW, STREAM_WINDOW};
 
 mod authority;
 
+#[cfg(feature = "unstable-inspect")]
+pub(crate) use authority::rewrite_connection;
+
 use crate::sys::net::AcceptError;
 
 pub(crate) use super::io::BoxedIo;

@@ -590,5 +590,49 @@ fn protocol(what: &str) -> io::Error {
     )
 }
 
+/// Runs `bytes`, the client's side of a whole connection, through a fresh [`Inbound`] in reads of
+/// at most `step` bytes (a socket handing them out that way), and returns what h2 would read, or
+/// the error that ends the connection. For fuzzing, through `inspect`.
+#[cfg(feature = "unstable-inspect")]
+pub(crate) fn rewrite_connection(bytes: &[u8], step: usize) -> io::Result<Vec<u8>> {
+    /// Hands out its bytes at most `step` at a time, always ready.
+    struct Trickle<'a> {
+        bytes: &'a [u8],
+        step: usize,
+    }
+
+    impl AsyncRead for Trickle<'_> {
+        fn poll_read(
+            mut self: Pin<&mut Self>,
+            _cx: &mut Context<'_>,
+            buf: &mut ReadBuf<'_>,
+        ) -> Poll<io::Result<()>> {
+            let n = self.step.max(1).min(buf.remaining()).min(self.bytes.len());
+            let (now, later) = self.bytes.split_at(n);
+            buf.put_slice(now);
+            self.bytes = later;
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    let mut io = Trickle { bytes, step };
+    let mut inbound = Inbound::default();
+    let mut cx = Context::from_waker(std::task::Waker::noop());
+    let mut out = Vec::new();
+    let mut chunk = vec![0; 64 << 10];
+    loop {
+        let mut buf = ReadBuf::new(&mut chunk);
+        match inbound.poll_read(Pin::new(&mut io), &mut cx, &mut buf) {
+            Poll::Ready(Ok(())) if buf.filled().is_empty() => return Ok(out),
+            Poll::Ready(Ok(())) => out.extend_from_slice(buf.filled()),
+            Poll::Ready(Err(err)) => return Err(err),
+            // The source is always ready: the rewriter has nothing to wait for.
+            Poll::Pending => {
+                return Err(io::Error::other("the rewriter waited on a ready source"));
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests;
