@@ -10,8 +10,35 @@ use super::*;
 /// How long anything here may take on a loaded machine before a test calls it a hang.
 const HANG: Duration = Duration::from_secs(30);
 
-fn supervised(command: Command, policy: RestartPolicy) -> ClientConfig {
-    ClientConfig::new(HANDSHAKE, command).restart(policy)
+/// At most `budget` restarts a minute, after a backoff from `initial` doubling up to `max`.
+fn policy(budget: u32, initial: Duration, max: Duration) -> RestartPolicy {
+    RestartPolicy::new(budget, Duration::from_secs(60)).backoff(initial, max)
+}
+
+/// The budget and backoff of the tests where the numbers do not matter.
+fn quick() -> RestartPolicy {
+    policy(3, Duration::from_millis(10), Duration::from_millis(10))
+}
+
+async fn start_supervised(command: Command, policy: RestartPolicy) -> Client {
+    Client::start(ClientConfig::new(HANDSHAKE, command).restart(policy))
+        .await
+        .expect("the first start serves")
+}
+
+/// Gives a restart that should not happen time to show, then records the state it left.
+async fn a_moment_later(states: &mut watch::Receiver<PluginState>, seen: &mut Vec<PluginState>) {
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    seen.push(states.borrow_and_update().clone());
+}
+
+fn restarted(seen: &[PluginState]) -> bool {
+    seen.iter().any(|state| {
+        matches!(
+            state,
+            PluginState::Restarting { .. } | PluginState::Starting { .. }
+        )
+    })
 }
 
 /// A plugin whose starts after the first do as `later` says, with its marker in `dir`.
@@ -94,11 +121,8 @@ async fn a_plugin_killed_under_64_callers_comes_back_and_the_same_clients_reach_
     const CALLERS: usize = 64;
     // A short backoff: a call that failed at the kill may look after the new process serves,
     // and still says the plugin exited.
-    let policy = RestartPolicy::new(3, Duration::from_secs(60))
-        .backoff(Duration::from_millis(20), Duration::from_secs(1));
-    let client = Client::start(supervised(plugin(""), policy))
-        .await
-        .expect("plugin starts");
+    let policy = policy(3, Duration::from_millis(20), Duration::from_secs(1));
+    let client = start_supervised(plugin(""), policy).await;
     let tester = client.dispense::<TesterPlugin>().expect("dispense");
     let first = client.pid();
     let mut states = client.state();
@@ -174,10 +198,8 @@ async fn a_plugin_killed_under_64_callers_comes_back_and_the_same_clients_reach_
 async fn a_plugin_that_crashes_on_start_spends_the_budget_and_the_error_has_its_stderr() {
     let dir = tempfile::tempdir().expect("temp dir");
     let initial = Duration::from_millis(100);
-    let policy = RestartPolicy::new(2, Duration::from_secs(60)).backoff(initial, initial * 8);
-    let client = Client::start(supervised(marked(dir.path(), "crash"), policy))
-        .await
-        .expect("the first start serves");
+    let client =
+        start_supervised(marked(dir.path(), "crash"), policy(2, initial, initial * 8)).await;
     let tester = client.dispense::<TesterPlugin>().expect("dispense");
     let mut states = client.state();
     let mut seen = Vec::new();
@@ -219,11 +241,8 @@ async fn a_plugin_that_crashes_on_start_spends_the_budget_and_the_error_has_its_
 #[tokio::test]
 async fn a_restart_refused_for_its_cookie_is_not_tried_again() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let policy = RestartPolicy::new(5, Duration::from_secs(60))
-        .backoff(Duration::from_millis(20), Duration::from_millis(20));
-    let client = Client::start(supervised(marked(dir.path(), "wrong-cookie"), policy))
-        .await
-        .expect("the first start serves");
+    let every_20_ms = policy(5, Duration::from_millis(20), Duration::from_millis(20));
+    let client = start_supervised(marked(dir.path(), "wrong-cookie"), every_20_ms).await;
     let mut states = client.state();
     let mut seen = Vec::new();
     sigkill(client.pid());
@@ -249,11 +268,8 @@ async fn a_restart_refused_for_its_cookie_is_not_tried_again() {
 
 #[tokio::test]
 async fn kill_during_the_backoff_leaves_no_process_and_no_socket() {
-    let policy = RestartPolicy::new(3, Duration::from_secs(60))
-        .backoff(Duration::from_secs(60), Duration::from_secs(60));
-    let client = Client::start(supervised(plugin(""), policy))
-        .await
-        .expect("plugin starts");
+    let a_minute = Duration::from_secs(60);
+    let client = start_supervised(plugin(""), policy(3, a_minute, a_minute)).await;
     let first = client.pid();
     let dirs = socket_dirs_of(first);
     assert_eq!(dirs.len(), 1, "{dirs:?}");
@@ -282,7 +298,7 @@ async fn kill_during_the_backoff_leaves_no_process_and_no_socket() {
     gone(first).await;
     assert!(!dirs[0].exists(), "socket directory {:?} left", dirs[0]);
     // Nothing started after the kill.
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    a_moment_later(&mut states, &mut seen).await;
     assert_eq!(client.pid(), first);
     assert!(
         !seen
@@ -290,21 +306,27 @@ async fn kill_during_the_backoff_leaves_no_process_and_no_socket() {
             .any(|state| matches!(state, PluginState::Starting { .. })),
         "{seen:?}"
     );
+    assert!(
+        matches!(seen.last(), Some(PluginState::Stopped)),
+        "{seen:?}"
+    );
 }
 
 #[tokio::test]
 async fn a_serving_supervised_plugin_killed_by_the_host_is_not_restarted() {
-    let policy = RestartPolicy::new(3, Duration::from_secs(60))
-        .backoff(Duration::from_millis(10), Duration::from_millis(10));
-    let client = Client::start(supervised(plugin(""), policy))
-        .await
-        .expect("plugin starts");
+    let client = start_supervised(plugin(""), quick()).await;
     let pid = client.pid();
     let dirs = socket_dirs_of(pid);
+    let (mut states, mut seen) = (client.state(), Vec::new());
     client.kill().await;
     gone(pid).await;
     assert!(matches!(*client.state().borrow(), PluginState::Stopped));
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    a_moment_later(&mut states, &mut seen).await;
+    assert!(!restarted(&seen), "{seen:?}");
+    assert!(
+        matches!(seen.last(), Some(PluginState::Stopped)),
+        "{seen:?}"
+    );
     assert_eq!(client.pid(), pid, "nothing restarted");
     assert!(dirs.iter().all(|dir| !dir.exists()), "{dirs:?}");
     let tester = client.dispense::<TesterPlugin>();
@@ -313,11 +335,7 @@ async fn a_serving_supervised_plugin_killed_by_the_host_is_not_restarted() {
 
 #[tokio::test]
 async fn dropping_every_handle_stops_a_supervised_plugin_for_good() {
-    let policy = RestartPolicy::new(3, Duration::from_secs(60))
-        .backoff(Duration::from_millis(10), Duration::from_millis(10));
-    let client = Client::start(supervised(plugin(""), policy))
-        .await
-        .expect("plugin starts");
+    let client = start_supervised(plugin(""), quick()).await;
     let tester = client.dispense::<TesterPlugin>().expect("dispense");
     let pid = client.pid();
     drop(client);
@@ -333,9 +351,7 @@ async fn dropping_every_handle_stops_a_supervised_plugin_for_good() {
 async fn a_reattached_plugin_is_never_restarted() {
     let owner = start("").await;
     let config = owner.reattach_config();
-    let policy = RestartPolicy::new(3, Duration::from_secs(60))
-        .backoff(Duration::from_millis(10), Duration::from_millis(10));
-    let client = Client::start(ClientConfig::reattach(HANDSHAKE, config).restart(policy))
+    let client = Client::start(ClientConfig::reattach(HANDSHAKE, config).restart(quick()))
         .await
         .expect("reattach");
     let mut states = client.state();
@@ -345,23 +361,18 @@ async fn a_reattached_plugin_is_never_restarted() {
         matches!(state, PluginState::Stopped)
     })
     .await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    a_moment_later(&mut states, &mut seen).await;
+    assert!(!restarted(&seen), "{seen:?}");
     assert!(
-        !seen.iter().any(|state| matches!(
-            state,
-            PluginState::Restarting { .. } | PluginState::Starting { .. }
-        )),
+        matches!(seen.last(), Some(PluginState::Stopped)),
         "{seen:?}"
     );
 }
 
 #[tokio::test]
 async fn an_idempotent_call_is_made_again_on_the_new_process() {
-    let policy = RestartPolicy::new(3, Duration::from_secs(60))
-        .backoff(Duration::from_millis(50), Duration::from_secs(1));
-    let client = Client::start(supervised(plugin(""), policy))
-        .await
-        .expect("plugin starts");
+    let policy = policy(3, Duration::from_millis(50), Duration::from_secs(1));
+    let client = start_supervised(plugin(""), policy).await;
     let tester = client.dispense::<TesterPlugin>().expect("dispense");
     let first = client.pid();
     let calls = std::sync::atomic::AtomicU32::new(0);
