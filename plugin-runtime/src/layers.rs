@@ -17,7 +17,7 @@ const LAYERS: [(&str, usize); 6] = [
 ];
 
 /// Below every layer, usable from all of them.
-const FOUNDATION: [&str; 3] = ["error", "generated", "hostile"];
+const FOUNDATION: [&str; 4] = ["error", "generated", "hostile", "sync"];
 
 /// Pairs of modules that import each other by design, each named in its layer's documentation.
 const MUTUAL: [(&str, &str); 2] = [

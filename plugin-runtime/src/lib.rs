@@ -25,8 +25,9 @@
 //   plugin/    serve, debug mode, the host watch, stdio, the controller, the plugin's logging.
 //              host/ and plugin/ sit side by side and never import each other.
 //
-// Beside the layers: `error` (the crate's errors, used by every layer) and `generated`
-// (go-plugin's own protos, from proto/'s codegen) at the bottom; at the top, with this file's
+// Beside the layers: `error` (the crate's errors, used by every layer), `sync` (the one lock
+// helper of the std mutexes) and `generated` (go-plugin's own protos, from proto/'s codegen) at
+// the bottom; at the top, with this file's
 // re-exports, `inspect` and `__private` (private.rs: what generated code uses, with the message
 // codecs of `wire` and the `.proto` definitions of `definitions`).
 
@@ -45,6 +46,7 @@ mod net;
 mod plugin;
 mod protocol;
 mod rpc;
+mod sync;
 mod sys;
 mod wire;
 

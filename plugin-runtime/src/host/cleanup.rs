@@ -11,19 +11,14 @@ use crate::sys::signals::{Kind, Signal};
 /// on cleanup, never on a call.
 static PLUGINS: Mutex<Vec<Weak<Plugin>>> = Mutex::new(Vec::new());
 
-/// Records a started plugin (again, harmlessly, when a supervised one is restarted), forgetting
-/// those that are gone.
+/// Records a started plugin, forgetting those that are gone. A supervised plugin is one entry
+/// across its restarts: cleanup stops it, and with it its supervision.
 pub(crate) fn register(plugin: &Arc<Plugin>) {
     let Ok(mut plugins) = PLUGINS.lock() else {
         return;
     };
     plugins.retain(|plugin| plugin.strong_count() > 0);
-    if !plugins
-        .iter()
-        .any(|known| std::ptr::eq(known.as_ptr(), Arc::as_ptr(plugin)))
-    {
-        plugins.push(Arc::downgrade(plugin));
-    }
+    plugins.push(Arc::downgrade(plugin));
 }
 
 /// Stops every plugin this process started that is still running, all at once, each as

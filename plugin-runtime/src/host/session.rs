@@ -108,17 +108,13 @@ impl Session {
                 }
             });
             let tls = target.tls.clone();
-            let dial: Dial = Arc::new(move || {
+            let dial = transport::dialing(move || {
                 let (mux, tls) = (mux.clone(), tls.clone());
-                Box::pin(async move { tls.connect(mux.open().await?).await })
+                async move { tls.connect(mux.open().await?).await }
             });
             (dial, broker)
         } else {
-            let (address, tls) = (target.address.clone(), target.tls.clone());
-            let dial: Dial = Arc::new(move || {
-                let (address, tls) = (address.clone(), tls.clone());
-                Box::pin(async move { transport::connect(&address, &tls).await })
-            });
+            let dial = transport::dialer(&target.address, &target.tls);
             let broker = Broker::new(target.tls.clone(), false, Some(target.exit.clone()), None);
             (dial, broker)
         };

@@ -11,7 +11,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, RwLock, Weak};
+use std::sync::{Arc, Mutex, Weak};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -26,6 +26,7 @@ use crate::net::channel::Channel;
 use crate::rpc::broker::Broker;
 use crate::rpc::connection::{Brokers, Connection, KeepAlive};
 use crate::rpc::exit::{self, ExitNotifier, ExitWatch};
+use crate::sync::lock;
 
 /// When and how often a plugin that died unexpectedly is started again
 /// ([`ClientConfig::restart`](crate::ClientConfig::restart)).
@@ -184,11 +185,7 @@ impl Relaunch {
 
     /// Starts the command again and connects to it.
     async fn start(&self) -> Result<Arc<Session>, Error> {
-        let mut launch = self
-            .launch
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone_without_sinks();
+        let mut launch = lock(&self.launch).clone_without_sinks();
         launch.stderr = self.stderr.clone().map(|w| Box::new(w) as _);
         let target = launch::launch(self.spec.command(), launch).await?;
         let attach = Attach {
@@ -216,7 +213,7 @@ fn worth_retrying(err: &Error) -> bool {
 /// policy) its supervision. Every handle on the plugin holds this.
 #[derive(Debug)]
 pub(crate) struct Plugin {
-    current: RwLock<Arc<Session>>,
+    current: Mutex<Arc<Session>>,
     state: watch::Sender<PluginState>,
     supervision: Option<Supervision>,
 }
@@ -236,10 +233,24 @@ struct Supervision {
     starting: tokio::sync::Mutex<()>,
 }
 
+impl Supervision {
+    /// Whether the host has stopped the plugin.
+    fn stopping(&self) -> bool {
+        self.stopping.load(Ordering::SeqCst)
+    }
+}
+
+/// The supervised plugin, while it has handles and the host has not stopped it.
+fn still_wanted(plugin: &Weak<Plugin>) -> Option<Arc<Plugin>> {
+    plugin
+        .upgrade()
+        .filter(|plugin| plugin.supervision.as_ref().is_some_and(|s| !s.stopping()))
+}
+
 impl std::fmt::Debug for Supervision {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Supervision")
-            .field("stopping", &self.stopping.load(Ordering::Relaxed))
+            .field("stopping", &self.stopping())
             .finish_non_exhaustive()
     }
 }
@@ -249,7 +260,7 @@ impl Plugin {
     pub(crate) fn new(session: Arc<Session>) -> Arc<Self> {
         let (state, _) = watch::channel(PluginState::Serving { pid: session.pid() });
         let plugin = Arc::new(Plugin {
-            current: RwLock::new(Arc::clone(&session)),
+            current: Mutex::new(Arc::clone(&session)),
             state,
             supervision: None,
         });
@@ -280,7 +291,7 @@ impl Plugin {
                 })
             }));
             Plugin {
-                current: RwLock::new(session),
+                current: Mutex::new(session),
                 state,
                 supervision: Some(Supervision {
                     exit,
@@ -298,7 +309,7 @@ impl Plugin {
 
     /// The session of the process that serves now (or served last).
     pub(crate) fn session(&self) -> Arc<Session> {
-        Arc::clone(&self.current.read().unwrap_or_else(|p| p.into_inner()))
+        Arc::clone(&lock(&self.current))
     }
 
     /// Whether the plugin is down, as its connections see it.
@@ -422,15 +433,12 @@ async fn supervise(plugin: Weak<Plugin>, relaunch: Relaunch) {
             None => return,
         };
         let status = exit.wait().await;
-        let Some(strong) = plugin.upgrade() else {
+        let Some(strong) = still_wanted(&plugin) else {
             return;
         };
         let Some(supervision) = &strong.supervision else {
             return;
         };
-        if supervision.stopping.load(Ordering::SeqCst) {
-            return;
-        }
         supervision.exit.exited(status.clone());
         if exit::is_clean(status.as_deref()) {
             tracing::info!("plugin exited cleanly; not restarting it");
@@ -448,7 +456,7 @@ async fn supervise(plugin: Weak<Plugin>, relaunch: Relaunch) {
             {
                 restarts.pop_front();
             }
-            let Some(strong) = plugin.upgrade() else {
+            let Some(strong) = still_wanted(&plugin) else {
                 return;
             };
             let Some(supervision) = &strong.supervision else {
@@ -480,27 +488,22 @@ async fn supervise(plugin: Weak<Plugin>, relaunch: Relaunch) {
             let stopped = stop.notified();
             tokio::pin!(stopped);
             stopped.as_mut().enable();
-            let stopping = plugin.upgrade().is_none_or(|plugin| {
-                plugin
-                    .supervision
-                    .as_ref()
-                    .is_none_or(|s| s.stopping.load(Ordering::SeqCst))
-            });
-            if stopping {
+            if still_wanted(&plugin).is_none() {
                 return;
             }
             tokio::select! {
                 () = tokio::time::sleep(delay) => {}
                 () = &mut stopped => return,
             }
-            let Some(strong) = plugin.upgrade() else {
+            let Some(strong) = still_wanted(&plugin) else {
                 return;
             };
             let Some(supervision) = &strong.supervision else {
                 return;
             };
+            // `kill` may have taken the lock first.
             let _starting = supervision.starting.lock().await;
-            if supervision.stopping.load(Ordering::SeqCst) {
+            if supervision.stopping() {
                 return;
             }
             restarts.push_back(Instant::now());
@@ -508,7 +511,7 @@ async fn supervise(plugin: Weak<Plugin>, relaunch: Relaunch) {
             match relaunch.start().await {
                 Ok(session) => {
                     let pid = session.pid();
-                    *strong.current.write().unwrap_or_else(|p| p.into_inner()) = session;
+                    *lock(&strong.current) = session;
                     supervision.exit.revive();
                     strong.state.send_replace(PluginState::Serving { pid });
                     tracing::info!(pid, attempt, "plugin restarted");
@@ -543,11 +546,11 @@ impl SharedWrite {
 
 impl std::io::Write for SharedWrite {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).write(buf)
+        lock(&self.0).write(buf)
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).flush()
+        lock(&self.0).flush()
     }
 }
 
@@ -562,7 +565,7 @@ impl SharedAsyncWrite {
     }
 
     fn with<T>(&self, f: impl FnOnce(Pin<&mut (dyn AsyncWrite + Send + Unpin)>) -> T) -> T {
-        let mut inner = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let mut inner = lock(&self.0);
         f(Pin::new(&mut **inner))
     }
 }

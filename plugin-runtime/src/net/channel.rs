@@ -24,6 +24,7 @@ use tonic::body::Body;
 
 use super::io::BoxedIo;
 use super::{CONNECTION_WINDOW, STREAM_WINDOW};
+use crate::sync::lock;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -97,11 +98,8 @@ impl Channel {
 impl Shared {
     /// The live connection's sender, if there is one.
     fn live(&self) -> Option<SendRequest<Bytes>> {
-        let live = self
-            .live
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        live.as_ref()
+        lock(&self.live)
+            .as_ref()
             .filter(|live| !live.closed.load(Ordering::Acquire))
             .map(|live| live.send.clone())
     }
@@ -135,10 +133,7 @@ impl Shared {
             }
             ended.store(true, Ordering::Release);
         });
-        *self
-            .live
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(Live {
+        *lock(&self.live) = Some(Live {
             send: send.clone(),
             closed,
         });
@@ -343,8 +338,7 @@ impl http_body::Body for ResponseBody {
 }
 
 /// `status` with `err` as its source.
-fn with_source(status: Status, err: impl std::error::Error + Send + Sync + 'static) -> Status {
-    let mut status = status;
+fn with_source(mut status: Status, err: impl std::error::Error + Send + Sync + 'static) -> Status {
     status.set_source(Arc::new(err));
     status
 }
@@ -354,13 +348,13 @@ fn connection_error(err: h2::Error) -> Status {
     if err.is_reset() && !err.is_go_away() {
         return stream_error(err);
     }
-    with_source(Status::unavailable(format!("connection error: {err}")), err)
+    unavailable(err)
 }
 
 /// One stream failed: reset by the peer, or its connection lost.
 fn stream_error(err: h2::Error) -> Status {
     if err.is_io() || err.is_go_away() {
-        return connection_error_unchecked(err);
+        return unavailable(err);
     }
     let code = match err.reason() {
         Some(h2::Reason::REFUSED_STREAM) => tonic::Code::Unavailable,
@@ -373,7 +367,8 @@ fn stream_error(err: h2::Error) -> Status {
     with_source(Status::new(code, format!("h2 protocol error: {err}")), err)
 }
 
-fn connection_error_unchecked(err: h2::Error) -> Status {
+/// A lost or closed connection, as grpc-go reports it.
+fn unavailable(err: h2::Error) -> Status {
     with_source(Status::unavailable(format!("connection error: {err}")), err)
 }
 

@@ -15,7 +15,7 @@ use tonic::service::Routes;
 use tonic::transport::Server;
 use tonic::transport::server::Connected;
 
-use super::channel::Channel;
+use super::channel::{Channel, Dial};
 use super::{CONNECTION_WINDOW, STREAM_WINDOW};
 
 mod authority;
@@ -125,13 +125,7 @@ impl<C: Unpin> AsyncWrite for ServerIo<C> {
 /// lazy too: a plugin that died after its handshake shows up at the first call), over TLS when
 /// `tls` dials with it.
 pub(crate) fn dial(address: &Network, tls: &Tls) -> Channel {
-    let address = address.clone();
-    let tls = tls.clone();
-    dial_with(move || {
-        let address = address.clone();
-        let tls = tls.clone();
-        async move { connect(&address, &tls).await }
-    })
+    Channel::dial_with(dialer(address, tls))
 }
 
 /// A channel whose connections `connect` makes (on first use, and again after one breaks).
@@ -140,23 +134,37 @@ where
     F: Fn() -> Fut + Send + Sync + 'static,
     Fut: Future<Output = std::io::Result<BoxedIo>> + Send + 'static,
 {
-    Channel::dial_with(Arc::new(move || Box::pin(connect())))
+    Channel::dial_with(dialing(connect))
+}
+
+/// What makes connections to `address` through `tls`: [`dial`]'s, for one more connection.
+pub(crate) fn dialer(address: &Network, tls: &Tls) -> Dial {
+    let (address, tls) = (address.clone(), tls.clone());
+    dialing(move || {
+        let (address, tls) = (address.clone(), tls.clone());
+        async move { connect(&address, &tls).await }
+    })
+}
+
+/// `connect` as a [`Dial`].
+pub(crate) fn dialing<F, Fut>(connect: F) -> Dial
+where
+    F: Fn() -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = std::io::Result<BoxedIo>> + Send + 'static,
+{
+    Arc::new(move || Box::pin(connect()))
 }
 
 /// A channel to `address` as [`dial`]'s, whose calls go through tonic's `Channel` (a worker task
 /// and hyper's client) instead of straight onto h2: kept to measure the two side by side.
 pub(crate) fn dial_tonic(address: &Network, tls: &Tls) -> Channel {
-    let (address, tls) = (address.clone(), tls.clone());
+    let dial = dialer(address, tls);
     let channel = tonic::transport::Endpoint::from_static("http://plugin")
         .initial_stream_window_size(STREAM_WINDOW)
         .initial_connection_window_size(CONNECTION_WINDOW)
         .connect_with_connector_lazy(tower::service_fn(move |_: http::Uri| {
-            let (address, tls) = (address.clone(), tls.clone());
-            async move {
-                connect(&address, &tls)
-                    .await
-                    .map(hyper_util::rt::TokioIo::new)
-            }
+            let connection = dial();
+            async move { connection.await.map(hyper_util::rt::TokioIo::new) }
         }));
     Channel::tonic(channel)
 }

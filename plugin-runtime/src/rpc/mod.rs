@@ -16,15 +16,7 @@ pub(crate) mod exit;
 pub(crate) mod interface;
 pub(crate) mod stream;
 
-use std::sync::{Mutex, MutexGuard, PoisonError};
-
 use tokio::sync::watch;
-
-/// A lock that a panic elsewhere does not make unusable: the data behind the runtime's std
-/// mutexes is plain, and stays consistent whoever panicked holding it.
-pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
 
 /// Resolves once `flag` is (or becomes) true, or its sender is gone. Unlike `wait_for`, holds no
 /// borrow across an await, so futures that use it stay `Send`.

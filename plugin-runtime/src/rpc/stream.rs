@@ -20,7 +20,7 @@ use tokio_stream::StreamExt;
 
 use crate::error::PluginError;
 use crate::error::{Error, Status};
-use crate::rpc::lock;
+use crate::sync::lock;
 
 type Boxed<T> = Pin<Box<dyn tokio_stream::Stream<Item = Result<T, PluginError>> + Send>>;
 

@@ -40,7 +40,7 @@ use crate::rpc::connection::Connection;
 use crate::rpc::context::CallContext;
 use crate::rpc::exit::ExitWatch;
 use crate::rpc::interface::PluginServer;
-use crate::rpc::lock;
+use crate::sync::lock;
 use pending::Pending;
 use routes::Routes;
 

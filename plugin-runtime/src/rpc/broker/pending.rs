@@ -12,7 +12,7 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
-use crate::rpc::lock;
+use crate::sync::lock;
 
 /// How long unclaimed information is kept: go-plugin's 5 s.
 pub(super) const STALE: Duration = Duration::from_secs(5);
