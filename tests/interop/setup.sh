@@ -19,6 +19,7 @@
 #   interop-bin/go18/streaming/  streaming plugin/streamer
 #   interop-bin/go14/  grpc plugin-go-grpc plugin-go-netrpc negotiated host plugin
 #   interop-bin/go14/bidirectional/  bidirectional plugin-go-grpc
+#   interop-bin/otel/  otelhost otelplugin (gootel: go-plugin v1.8.0 with otelgrpc)
 #   interop-bin/tools/ protoc-gen-go protoc-gen-go-grpc grpcurl
 #   interop-venv/      python with requirements.txt installed
 #   interop-gen/python/ grpc_controller_pb2*.py grpc_stdio_pb2*.py grpc_broker_pb2*.py kv_pb2*.py
@@ -49,7 +50,7 @@ flock 9
 key=$( {
   go env GOVERSION
   python3 --version
-  cd "$here" && find setup.sh python/requirements.txt go18 go14 goprogs grpcurl gotools \
+  cd "$here" && find setup.sh python/requirements.txt go18 go14 goprogs gootel grpcurl gotools \
     -type f ! -path '*/bin/*' -print0 | sort -z | xargs -0 sha256sum
 } | sha256sum | cut -d' ' -f1)
 cached=${XDG_CACHE_HOME:-$HOME/.cache}/go-plugin-rs/interop/$key
@@ -99,6 +100,8 @@ go_programs() {
   step "go build: go-plugin v1.4.10 examples and our Go peers"
   (cd "$here/go14" && go build -o "$bin/go14/" "${examples[@]}" "${ours[@]}")
   (cd "$here/go14" && go build -o "$bin/go14/bidirectional/" "${bidirectional[@]}")
+  step "go build: OpenTelemetry trace-context host and plugin (go-plugin v1.8.0, otelgrpc)"
+  (cd "$here/gootel" && go build -o "$bin/otel/" ./cmd/otelhost ./cmd/otelplugin)
   step "go build: grpcurl"
   (cd "$here/grpcurl" && go build -o "$bin/tools/" github.com/fullstorydev/grpcurl/cmd/grpcurl)
   step "go build: protoc-gen-go, protoc-gen-go-grpc"
