@@ -46,3 +46,6 @@ mod streaming;
 
 #[path = "interop/cells/load.rs"]
 mod load;
+
+#[path = "interop/cells/trace.rs"]
+mod trace;

@@ -35,6 +35,8 @@ mod streams;
 mod terminal;
 #[path = "process/tls.rs"]
 mod tls;
+#[path = "process/trace.rs"]
+mod trace;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

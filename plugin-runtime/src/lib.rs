@@ -62,6 +62,10 @@ pub use net::MAX_MESSAGE_SIZE;
 pub use net::channel::{Channel, ResponseBody, ResponseFuture};
 pub use net::listener::Transport;
 pub use net::tls::TlsConfig;
+/// The OpenTelemetry API this crate uses (the `opentelemetry` feature): trace context passes
+/// between a program and this crate only through the same version of it.
+#[cfg(feature = "opentelemetry")]
+pub use opentelemetry;
 pub use plugin::{ServeConfig, debug_requested, init_plugin_logging, serve};
 pub use protocol::handshake::HandshakeConfig;
 pub use protocol::hclog::HclogLayer;
@@ -76,6 +80,10 @@ pub use rustls;
 /// The tonic this crate uses: [`Status`], [`Code`] and [`Connection::channel`] are tonic's, and a
 /// hand-written service served with [`PluginServer::new`] is a tonic service.
 pub use tonic;
+/// The `tracing-opentelemetry` this crate uses (the `opentelemetry` feature), for a subscriber's
+/// OpenTelemetry layer: the spans it records are the ones this crate reads the context of.
+#[cfg(feature = "opentelemetry")]
+pub use tracing_opentelemetry;
 
 /// The AutoMTLS handshake, for the `tests` crate's checks against Go's crypto/tls. Not a public
 /// API (the `unstable-inspect` feature): it changes without notice.

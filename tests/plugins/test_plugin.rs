@@ -5,7 +5,10 @@
 //! the certificate in `TEST_TLS_CERT`/`TEST_TLS_KEY`, requiring client certificates from
 //! `TEST_TLS_CLIENT_CA` when set. With `TEST_PLUGIN_MARKER` (a file), every start after the first
 //! does as `TEST_PLUGIN_LATER` says: `crash` on start, or expect a `wrong-cookie`; each such start
-//! appends its time (ms since the epoch) to `TEST_PLUGIN_MARKER.starts`.
+//! appends its time (ms since the epoch) to `TEST_PLUGIN_MARKER.starts`. Mode `kv` serves the
+//! examples' `proto.KV` (go-plugin's examples/grpc service) from memory, under its handshake. With
+//! `TEST_PLUGIN_SPANS` (a file), the plugin records its OpenTelemetry spans there, one a line
+//! (`tests::otel`).
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -330,8 +333,32 @@ impl Flood {
     }
 }
 
+/// go-plugin's examples/grpc `proto.KV`, kept in memory.
+#[derive(Default)]
+struct MemoryKv(std::sync::Mutex<std::collections::HashMap<String, Vec<u8>>>);
+
+impl examples::Kv for MemoryKv {
+    async fn get(&self, key: String) -> Result<Vec<u8>, PluginError> {
+        tracing::info!(key, "get");
+        let values = self.0.lock().map_err(|_| PluginError::new("poisoned"))?;
+        Ok(values.get(&key).cloned().unwrap_or_default())
+    }
+
+    async fn put(&self, key: String, value: Vec<u8>) -> Result<(), PluginError> {
+        tracing::info!(key, "put");
+        let mut values = self.0.lock().map_err(|_| PluginError::new("poisoned"))?;
+        values.insert(key, value);
+        Ok(())
+    }
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
+    if let Some(spans) = std::env::var_os("TEST_PLUGIN_SPANS") {
+        go_plugin::opentelemetry::global::set_tracer_provider(tests::otel::provider_writing_to(
+            spans,
+        ));
+    }
     // The restart tests: the first start leaves a marker; later starts do as TEST_PLUGIN_LATER
     // says (`crash`: write to stderr and exit 3; `wrong-cookie`: expect another cookie).
     if let Some(marker) = std::env::var_os("TEST_PLUGIN_MARKER") {
@@ -398,6 +425,8 @@ async fn main() -> ExitCode {
                 return ExitCode::FAILURE;
             }
         },
+        "kv" => ServeConfig::new(examples::HANDSHAKE)
+            .plugin(examples::KvPlugin::server(MemoryKv::default())),
         "survive-host" => ServeConfig::new(HANDSHAKE)
             .plugin(TesterPlugin::server(Plugin::new(1)))
             .exit_with_host(false),

@@ -61,10 +61,10 @@ async fn plugin_logs_are_hclog_json_lines() {
 
 /// The events the host's runtime emits for plugin log lines: level, message, rendered fields.
 #[derive(Clone, Default)]
-struct MirroredLogs(Arc<Mutex<Vec<(tracing::Level, String, String)>>>);
+pub(crate) struct MirroredLogs(Arc<Mutex<Vec<(tracing::Level, String, String)>>>);
 
 impl MirroredLogs {
-    fn find(&self, message: &str) -> Option<(tracing::Level, String, String)> {
+    pub(crate) fn find(&self, message: &str) -> Option<(tracing::Level, String, String)> {
         self.0
             .lock()
             .ok()?

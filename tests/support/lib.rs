@@ -7,6 +7,7 @@
 )]
 
 pub mod catalog;
+pub mod otel;
 pub mod pki;
 pub mod terminal;
 

@@ -16,7 +16,9 @@
 //!    `TF_REATTACH_PROVIDERS`.
 //! 8. [Testing a plugin](testing): in-process and as a process.
 //! 9. [Logging](logging): hclog JSON on the plugin's stderr, `tracing` on both sides.
-//! 10. [From go-plugin](go_plugin_concepts): go-plugin's names and this crate's items.
+//! 10. [Traces](traces): trace context across the process boundary (the `opentelemetry`
+//!     feature).
+//! 11. [From go-plugin](go_plugin_concepts): go-plugin's names and this crate's items.
 //!
 //! Every example is compiled as a doctest, and those that can run in the test process (or start
 //! a plugin process of their own) are run. The shared interface in most of them is go-plugin's
@@ -50,6 +52,14 @@ pub mod testing {}
 
 #[doc = include_str!("logging.md")]
 pub mod logging {}
+
+// The chapter's examples use the feature's reexports.
+#[cfg_attr(feature = "opentelemetry", doc = include_str!("traces.md"))]
+#[cfg_attr(
+    not(feature = "opentelemetry"),
+    doc = "Trace context across the process boundary: built with the `opentelemetry` feature."
+)]
+pub mod traces {}
 
 #[doc = include_str!("go_plugin_concepts.md")]
 pub mod go_plugin_concepts {}

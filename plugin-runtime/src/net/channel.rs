@@ -422,6 +422,12 @@ impl tower::Service<http::Request<Body>> for Channel {
     }
 
     fn call(&mut self, request: http::Request<Body>) -> ResponseFuture {
+        #[cfg(feature = "opentelemetry")]
+        let request = {
+            let mut request = request;
+            super::trace_context::inject(request.headers_mut());
+            request
+        };
         let inner = match &mut self.inner {
             Inner::H2(shared) => {
                 ResponseFutureInner::H2(Box::pin(Arc::clone(shared).call(request)))

@@ -11,6 +11,8 @@ pub(crate) mod listener;
 pub(crate) mod mtls;
 pub(crate) mod mux;
 pub(crate) mod tls;
+#[cfg(feature = "opentelemetry")]
+pub(crate) mod trace_context;
 pub(crate) mod transport;
 
 /// The largest message either side accepts or sends: go-plugin's hosts use `math.MaxInt32`.

@@ -205,7 +205,13 @@ pub(crate) async fn serve<C: Clone + Send + Sync + Unpin + 'static>(
         Incoming::Listener(listener) => tokio::spawn(accept_loop(listener, tls, info, accepted)),
         Incoming::Streams(streams) => tokio::spawn(forward_streams(streams, tls, info, accepted)),
     };
-    let result = server()
+    // With the `opentelemetry` feature, a call that carries a trace context runs in a span
+    // continuing it.
+    #[cfg(feature = "opentelemetry")]
+    let mut server = server().layer(super::trace_context::ContinueTraceLayer);
+    #[cfg(not(feature = "opentelemetry"))]
+    let mut server = server();
+    let result = server
         .add_routes(routes)
         .serve_with_incoming_shutdown(ReceiverStream::new(connections), shutdown)
         .await;

@@ -100,11 +100,55 @@ pub(crate) fn install(layer: HclogLayer) -> Result<(), Error> {
         Ok(directives) if !directives.trim().is_empty() => EnvFilter::new(directives),
         _ => EnvFilter::new(DEFAULT_FILTER),
     };
-    tracing_subscriber::registry()
-        .with(filter)
-        .with(layer)
+    let subscriber = tracing_subscriber::registry().with(filter).with(layer);
+    // Served calls that continue a host's trace run in spans (net/trace_context.rs): exported
+    // through whatever tracer provider the plugin installs globally, before or after this.
+    #[cfg(feature = "opentelemetry")]
+    let subscriber = subscriber.with(tracing_opentelemetry::layer().with_tracer(GlobalTracer));
+    subscriber
         .try_init()
         .map_err(|err| Error::Serve(format!("failed to install the plugin logger: {err}")))
+}
+
+/// A tracer that starts each span with the tracer provider installed globally at that moment
+/// (`opentelemetry::global::set_tracer_provider`), so a plugin may install its provider after
+/// its logger; with none installed, spans only carry their parent's context on.
+#[cfg(feature = "opentelemetry")]
+#[derive(Debug)]
+struct GlobalTracer;
+
+#[cfg(feature = "opentelemetry")]
+impl opentelemetry::trace::Tracer for GlobalTracer {
+    type Span = opentelemetry::global::BoxedSpan;
+
+    fn build_with_context(
+        &self,
+        builder: opentelemetry::trace::SpanBuilder,
+        parent: &opentelemetry::Context,
+    ) -> Self::Span {
+        opentelemetry::global::tracer("go-plugin").build_with_context(builder, parent)
+    }
+}
+
+/// Writes the current OpenTelemetry span's ids as `,"trace_id":"…","span_id":"…"`, when there is
+/// one (`tracing-opentelemetry` makes an entered span's context the current one), so the host's
+/// copy of the line can be joined with the trace.
+#[cfg(feature = "opentelemetry")]
+fn write_trace_ids(line: &mut Vec<u8>) {
+    use opentelemetry::trace::TraceContextExt as _;
+
+    let context = opentelemetry::Context::current();
+    let span = context.span();
+    let ids = span.span_context();
+    if ids.is_valid() {
+        write!(
+            Bytes(line),
+            ",\"trace_id\":\"{}\",\"span_id\":\"{}\"",
+            ids.trace_id(),
+            ids.span_id()
+        )
+        .ok();
+    }
 }
 
 /// A span's fields, each already written as a `,"key":value` pair, by name. A field recorded
@@ -215,6 +259,9 @@ where
                 }
             }
         }
+
+        #[cfg(feature = "opentelemetry")]
+        write_trace_ids(&mut line);
 
         let from_log_crate =
             metadata.target() == "log" && metadata.fields().field("log.target").is_some();

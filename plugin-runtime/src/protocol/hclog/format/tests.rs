@@ -206,3 +206,34 @@ fn two_layers_in_one_subscriber_both_write() {
         assert_eq!(o["id"], json!(1));
     }
 }
+
+#[cfg(feature = "opentelemetry")]
+#[test]
+fn lines_in_a_trace_carry_its_ids() {
+    use opentelemetry::trace::{
+        SpanContext, SpanId, TraceContextExt as _, TraceFlags, TraceId, TraceState,
+    };
+
+    let ids = SpanContext::new(
+        TraceId::from_hex("4bf92f3577b34da6a3ce929d0e0e4736").unwrap(),
+        SpanId::from_hex("00f067aa0ba902b7").unwrap(),
+        TraceFlags::SAMPLED,
+        true,
+        TraceState::default(),
+    );
+    let objects = hclog_objects(|| {
+        tracing::info!("outside");
+        let _attached = opentelemetry::Context::new()
+            .with_remote_span_context(ids)
+            .attach();
+        tracing::info!("inside");
+    });
+    assert_eq!(objects.len(), 2);
+    assert_eq!(objects[0].get("trace_id"), None);
+    assert_eq!(objects[0].get("span_id"), None);
+    assert_eq!(
+        objects[1]["trace_id"],
+        json!("4bf92f3577b34da6a3ce929d0e0e4736")
+    );
+    assert_eq!(objects[1]["span_id"], json!("00f067aa0ba902b7"));
+}
