@@ -4,6 +4,7 @@
 use go_plugin::{HandshakeConfig, PluginError, Stream, plugin_interface};
 
 pub mod greeter;
+pub mod tflint;
 
 /// The handshake every go-plugin example uses: protocol version 1, cookie `BASIC_PLUGIN=hello`.
 pub const HANDSHAKE: HandshakeConfig = HandshakeConfig::new(1, "BASIC_PLUGIN", "hello");

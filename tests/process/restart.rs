@@ -268,8 +268,10 @@ async fn a_restart_refused_for_its_cookie_is_not_tried_again() {
 
 #[tokio::test]
 async fn kill_during_the_backoff_leaves_no_process_and_no_socket() {
-    let a_minute = Duration::from_secs(60);
-    let client = start_supervised(plugin(""), policy(3, a_minute, a_minute)).await;
+    // Long enough for the kill to land within it on a busy machine, short enough that a
+    // supervisor the kill failed to stop would restart the plugin while the test still looks.
+    let backoff = Duration::from_secs(5);
+    let client = start_supervised(plugin(""), policy(3, backoff, backoff)).await;
     let first = client.pid();
     let dirs = socket_dirs_of(first);
     assert_eq!(dirs.len(), 1, "{dirs:?}");
@@ -287,17 +289,20 @@ async fn kill_during_the_backoff_leaves_no_process_and_no_socket() {
         ),
         "{restarting:?}"
     );
-    // Within the minute's backoff.
+    // Within the backoff.
+    let killed = std::time::Instant::now();
     tokio::time::timeout(HANG, client.kill())
         .await
         .expect("kill returns during the backoff");
+    assert!(killed.elapsed() < backoff, "kill waited for the backoff");
     state_where(&mut states, &mut seen, |state| {
         matches!(state, PluginState::Stopped)
     })
     .await;
     gone(first).await;
     assert!(!dirs[0].exists(), "socket directory {:?} left", dirs[0]);
-    // Nothing started after the kill.
+    // Nothing started after the kill, even once the backoff is over.
+    tokio::time::sleep(backoff + Duration::from_secs(1)).await;
     a_moment_later(&mut states, &mut seen).await;
     assert_eq!(client.pid(), first);
     assert!(

@@ -1,0 +1,8 @@
+terraform {
+  required_version = ">= 1.5"
+}
+
+variable "typed" {
+  type        = string
+  description = "Typed and documented."
+}
