@@ -14,17 +14,19 @@ use serde_json::Value;
 use tests::run::{Run, run};
 
 /// The rules `tflint-ruleset-rust` has.
-const RULES: [&str; 4] = [
+const RULES: [&str; 5] = [
     "terraform_documented_outputs",
     "terraform_documented_variables",
+    "terraform_naming_convention",
     "terraform_required_version",
     "terraform_typed_variables",
 ];
 
 /// Every configuration of the corpus.
-const CASES: [&str; 7] = [
+const CASES: [&str; 8] = [
     "empty",
     "modules",
+    "naming",
     "root",
     "terraform_block",
     "two_files_main",
@@ -173,6 +175,37 @@ fn each_rule_reports_what_the_bundled_ruleset_reports() {
         }
     }
     assert_eq!(compared, CASES.len() * RULES.len() * 2);
+}
+
+/// `terraform_naming_convention`'s settings: formats, custom patterns and formats, per block type,
+/// `none`, and the errors of a bad setting.
+#[test]
+fn naming_settings_are_read_as_the_bundled_rule_reads_them() {
+    let settings = [
+        "format = \"mixed_snake_case\"\n  custom_formats = {\n    upper = {\n      regex       = \"^[A-Z_]+$\"\n      description = \"UPPER words\"\n    }\n  }\n  variable {\n    format = \"upper\"\n  }\n  output {\n    custom = \"^o\"\n  }\n  locals {\n    format = \"none\"\n  }",
+        "custom = \"^[a-z_]+$\"",
+        "format = \"none\"\n  resource {\n    format = \"snake_case\"\n  }",
+        "data {\n    custom = \"^[A-Z]\"\n  }\n  check {\n    format = \"MIXED_SNAKE_CASE\"\n  }",
+        "format = \"kebab\"",
+        "module {}",
+    ];
+    for setting in settings {
+        let extra =
+            format!("rule \"terraform_naming_convention\" {{\n  enabled = true\n  {setting}\n}}\n");
+        let lint = Lint {
+            case: "naming",
+            settings: "preset = \"all\"",
+            extra: &extra,
+            format: "json",
+            args: &["--only", "terraform_naming_convention"],
+        };
+        let (bundled, rust) = lint.both();
+        assert_eq!(
+            (rust.stdout.trim(), rust.status.code()),
+            (bundled.stdout.trim(), bundled.status.code()),
+            "`{setting}`: the Rust ruleset's output, then the bundled one's\n--- rust:\n{rust}\n--- bundled:\n{bundled}"
+        );
+    }
 }
 
 /// Without `--only`: the presets, `rule` blocks and `disabled_by_default` pick the same rules.

@@ -14,6 +14,8 @@
 //! `./.tflint.d/plugins`, `~/.tflint.d/plugins`) when `.tflint.hcl` has
 //! `plugin "rust" { enabled = true }`.
 
+mod hcl;
+mod naming;
 pub mod proto;
 mod rules;
 pub mod service;
@@ -93,20 +95,6 @@ fn enabled_rules(
             }
         })
         .collect())
-}
-
-/// The value of a string literal attribute of the `plugin` block (`preset = "all"`), which the
-/// bundled ruleset decodes with no variables and no functions.
-fn string_literal(bytes: &[u8]) -> Result<String, String> {
-    let text = std::str::from_utf8(bytes)
-        .map_err(|err| err.to_string())?
-        .trim();
-    let inner = text
-        .strip_prefix('"')
-        .and_then(|t| t.strip_suffix('"'))
-        .filter(|inner| !inner.contains(['"', '\\', '$', '%']))
-        .ok_or_else(|| format!("{text}: only a plain string literal is supported here"))?;
-    Ok(inner.to_owned())
 }
 
 impl RuleSet for RustRuleSet {
@@ -200,7 +188,7 @@ impl RuleSet for RustRuleSet {
                     .map(|e| e.bytes.as_slice())
                     .unwrap_or_default();
                 Some(
-                    string_literal(bytes)
+                    hcl::string(bytes)
                         .map_err(|err| PluginError::with_code(Code::FailedPrecondition, err))?,
                 )
             }

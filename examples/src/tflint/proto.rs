@@ -417,3 +417,22 @@ pub struct Pos {
     #[prost(int64, tag = "3")]
     pub byte: i64,
 }
+
+/// `GetRuleConfigContent.Request`.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct GetRuleConfigContentRequest {
+    /// The rule whose `rule "NAME"` block is wanted.
+    #[prost(string, tag = "1")]
+    pub name: String,
+    /// What the block may hold.
+    #[prost(message, optional, tag = "2")]
+    pub schema: Option<BodySchema>,
+}
+
+/// `GetRuleConfigContent.Response`.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct GetRuleConfigContentResponse {
+    /// The block's body, as the schema extracted it; empty when there is no block.
+    #[prost(message, optional, tag = "1")]
+    pub content: Option<BodyContent>,
+}

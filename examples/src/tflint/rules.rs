@@ -24,12 +24,13 @@ pub(super) struct Rule {
 enum Kind {
     DocumentedOutputs,
     DocumentedVariables,
+    NamingConvention,
     RequiredVersion,
     TypedVariables,
 }
 
 /// Every rule, in the order the bundled ruleset declares and runs them (by name).
-pub(super) static RULES: [Rule; 4] = [
+pub(super) static RULES: [Rule; 5] = [
     Rule {
         name: "terraform_documented_outputs",
         severity: Severity::Notice,
@@ -39,6 +40,11 @@ pub(super) static RULES: [Rule; 4] = [
         name: "terraform_documented_variables",
         severity: Severity::Notice,
         kind: Kind::DocumentedVariables,
+    },
+    Rule {
+        name: "terraform_naming_convention",
+        severity: Severity::Notice,
+        kind: Kind::NamingConvention,
     },
     Rule {
         name: "terraform_required_version",
@@ -63,12 +69,13 @@ impl Rule {
         match self.kind {
             Kind::DocumentedOutputs => self.documented(runner, "output").await,
             Kind::DocumentedVariables => self.documented(runner, "variable").await,
+            Kind::NamingConvention => super::naming::check(self, runner).await,
             Kind::RequiredVersion => self.required_version(runner).await,
             Kind::TypedVariables => self.typed_variables(runner).await,
         }
     }
 
-    async fn emit(
+    pub(super) async fn emit(
         &self,
         runner: &impl Runner,
         message: String,
@@ -117,7 +124,9 @@ impl Rule {
                 None => true,
                 Some(description) => {
                     let expression = description.expression.clone().unwrap_or_default();
-                    decodes_to_empty_string(&expression.bytes)?
+                    super::hcl::string(&expression.bytes)
+                        .map_err(|err| PluginError::new(at(&expression.range, &err)))?
+                        .is_empty()
                 }
             };
             if undocumented {
@@ -230,6 +239,19 @@ async fn blocks_with(
     Ok(response.content.unwrap_or_default())
 }
 
+/// `err` where it happened, as Go's HCL diagnostics print: `FILE:LINE,COL-COL: …`.
+fn at(range: &Option<Range>, err: &str) -> String {
+    let Some(range) = range else {
+        return err.to_owned();
+    };
+    let start = range.start.unwrap_or_default();
+    let end = range.end.unwrap_or_default();
+    format!(
+        "{}:{},{}-{}: {err}",
+        range.filename, start.line, start.column, end.column
+    )
+}
+
 fn has_attribute(body: &Option<BodyContent>, name: &str) -> bool {
     body.as_ref()
         .is_some_and(|body| body.attributes.contains_key(name))
@@ -237,36 +259,4 @@ fn has_attribute(body: &Option<BodyContent>, name: &str) -> bool {
 
 fn label(block: &super::proto::Block) -> &str {
     block.labels.first().map(String::as_str).unwrap_or_default()
-}
-
-/// Whether an expression decodes, with no variables and no functions, to the empty string: `""`,
-/// or a heredoc with no lines. A number or a bool converts to a non-empty string, as does a string
-/// literal with anything in it.
-///
-/// Not yet as the bundled rule: expressions with interpolations or references (which it
-/// evaluates, or fails on) are refused with an error of ours.
-fn decodes_to_empty_string(bytes: &[u8]) -> Result<bool, PluginError> {
-    let text = String::from_utf8_lossy(bytes);
-    let text = text.trim();
-    if text == "\"\"" {
-        return Ok(true);
-    }
-    if let Some(heredoc) = text.strip_prefix("<<") {
-        let marker = heredoc.trim_start_matches('-');
-        let (first, rest) = marker.split_once('\n').unwrap_or((marker, ""));
-        let lines: Vec<_> = rest.lines().collect();
-        return Ok(lines.len() == 1 && lines[0].trim() == first.trim());
-    }
-    let plain_literal = text.len() >= 2
-        && text.starts_with('"')
-        && text.ends_with('"')
-        && !text.contains("${")
-        && !text.contains("%{");
-    let number_or_bool = text == "true" || text == "false" || text.parse::<f64>().is_ok();
-    if plain_literal || number_or_bool {
-        return Ok(false);
-    }
-    Err(PluginError::new(format!(
-        "{text}: only string literals are supported here so far"
-    )))
 }

@@ -11,9 +11,9 @@ use super::proto::{
     EmitIssueRequest, EmitIssueResponse, GetConfigSchemaRequest, GetConfigSchemaResponse,
     GetFilesRequest, GetFilesResponse, GetModuleContentRequest, GetModuleContentResponse,
     GetModulePathRequest, GetModulePathResponse, GetNameRequest, GetNameResponse,
-    GetRuleNamesRequest, GetRuleNamesResponse, GetSdkVersionRequest, GetSdkVersionResponse,
-    GetVersionConstraintRequest, GetVersionConstraintResponse, GetVersionRequest,
-    GetVersionResponse,
+    GetRuleConfigContentRequest, GetRuleConfigContentResponse, GetRuleNamesRequest,
+    GetRuleNamesResponse, GetSdkVersionRequest, GetSdkVersionResponse, GetVersionConstraintRequest,
+    GetVersionConstraintResponse, GetVersionRequest, GetVersionResponse,
 };
 
 /// `proto.RuleSet`: what TFLint asks of a ruleset plugin, in the order it asks.
@@ -97,6 +97,13 @@ pub trait Runner {
     /// The module's files.
     #[rpc(whole)]
     async fn get_files(&self, request: GetFilesRequest) -> Result<GetFilesResponse, PluginError>;
+
+    /// The rule's `rule "NAME"` block in `.tflint.hcl`, as a schema extracts it.
+    #[rpc(whole)]
+    async fn get_rule_config_content(
+        &self,
+        request: GetRuleConfigContentRequest,
+    ) -> Result<GetRuleConfigContentResponse, PluginError>;
 
     /// Reports an issue.
     #[rpc(whole)]
