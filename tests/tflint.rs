@@ -14,7 +14,8 @@ use serde_json::Value;
 use tests::run::{Run, run};
 
 /// The rules `tflint-ruleset-rust` has.
-const RULES: [&str; 5] = [
+const RULES: [&str; 6] = [
+    "terraform_deprecated_interpolation",
     "terraform_documented_outputs",
     "terraform_documented_variables",
     "terraform_naming_convention",
@@ -23,8 +24,10 @@ const RULES: [&str; 5] = [
 ];
 
 /// Every configuration of the corpus.
-const CASES: [&str; 8] = [
+const CASES: [&str; 10] = [
     "empty",
+    "interpolation",
+    "interpolation_fix",
     "modules",
     "naming",
     "root",
@@ -83,6 +86,11 @@ struct Lint<'a> {
 
 impl Lint<'_> {
     fn run(&self, ruleset: Ruleset) -> Run {
+        self.run_in(ruleset, &corpus(self.case))
+    }
+
+    /// Runs in `dir` instead of the case's directory.
+    fn run_in(&self, ruleset: Ruleset, dir: &Path) -> Run {
         let scratch = tempfile::tempdir().expect("temporary directory");
         let plugins = scratch.path().join("plugins");
         std::fs::create_dir(&plugins).expect("plugin directory");
@@ -108,7 +116,7 @@ impl Lint<'_> {
         std::fs::create_dir(&home).expect("home");
         let mut command = Command::new(tflint());
         command
-            .current_dir(corpus(self.case))
+            .current_dir(dir)
             .env("HOME", &home)
             .env("TFLINT_DISABLE_VERSION_CHECK", "1")
             .env("TFLINT_PLUGIN_DIR", &plugins)
@@ -175,6 +183,47 @@ fn each_rule_reports_what_the_bundled_ruleset_reports() {
         }
     }
     assert_eq!(compared, CASES.len() * RULES.len() * 2);
+}
+
+/// `--fix` rewrites the files to the same bytes, and reports the same issues as fixed.
+#[test]
+fn fix_rewrites_the_same_bytes() {
+    for case in ["interpolation", "interpolation_fix"] {
+        let lint = Lint {
+            case,
+            settings: "preset = \"all\"",
+            extra: "",
+            format: "json",
+            args: &["--fix", "--only", "terraform_deprecated_interpolation"],
+        };
+        let fixed = |ruleset| {
+            let copy = tempfile::tempdir().expect("temporary directory");
+            for entry in std::fs::read_dir(corpus(case)).expect("the case") {
+                let path = entry.expect("an entry").path();
+                std::fs::copy(&path, copy.path().join(path.file_name().expect("a name")))
+                    .expect("copy");
+            }
+            let run = lint.run_in(ruleset, copy.path());
+            let text = std::fs::read_to_string(copy.path().join("main.tf")).expect("main.tf");
+            (run, text)
+        };
+        let (bundled, bundled_text) = fixed(Ruleset::Bundled);
+        let (rust, rust_text) = fixed(Ruleset::Rust);
+        assert_ne!(
+            bundled_text,
+            std::fs::read_to_string(corpus(case).join("main.tf")).expect("main.tf"),
+            "{case}: the bundled ruleset fixed something"
+        );
+        assert_eq!(
+            rust_text, bundled_text,
+            "{case}: the fixed main.tf, ours then the bundled one"
+        );
+        assert_eq!(
+            (rust.stdout.trim(), rust.status.code()),
+            (bundled.stdout.trim(), bundled.status.code()),
+            "{case}\n--- rust:\n{rust}\n--- bundled:\n{bundled}"
+        );
+    }
 }
 
 /// `terraform_naming_convention`'s settings: formats, custom patterns and formats, per block type,

@@ -15,6 +15,7 @@
 //! `plugin "rust" { enabled = true }`.
 
 mod hcl;
+mod interpolation;
 mod naming;
 pub mod proto;
 mod rules;
@@ -42,7 +43,11 @@ pub const HANDSHAKE: HandshakeConfig = HandshakeConfig::new(
 );
 
 /// The presets of the bundled ruleset, restricted to the rules this one has.
-const RECOMMENDED: [&str; 2] = ["terraform_required_version", "terraform_typed_variables"];
+const RECOMMENDED: [&str; 3] = [
+    "terraform_deprecated_interpolation",
+    "terraform_required_version",
+    "terraform_typed_variables",
+];
 
 /// The ruleset: the rules it runs, once TFLint has applied its configuration.
 #[derive(Debug, Default)]
@@ -209,8 +214,9 @@ impl RuleSet for RustRuleSet {
     }
 
     async fn check(&self, runner: impl Runner) -> Result<(), PluginError> {
+        let fix = self.global.lock().map(|g| g.fix).unwrap_or_default();
         for rule in self.enabled_rules() {
-            rule.check(&runner).await.map_err(|err| {
+            rule.check(&runner, fix).await.map_err(|err| {
                 PluginError::with_code(
                     Code::Aborted,
                     format!("failed to check \"{}\" rule: {}", rule.name, err.message()),

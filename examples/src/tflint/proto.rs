@@ -436,3 +436,15 @@ pub struct GetRuleConfigContentResponse {
     #[prost(message, optional, tag = "1")]
     pub content: Option<BodyContent>,
 }
+
+/// `ApplyChanges.Request`: files rewritten by a rule's fixes.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct ApplyChangesRequest {
+    /// The new bytes of each changed file.
+    #[prost(map = "string, bytes", tag = "1")]
+    pub changes: HashMap<String, Vec<u8>>,
+}
+
+/// `ApplyChanges.Response`.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct ApplyChangesResponse {}

@@ -22,6 +22,7 @@ pub(super) struct Rule {
 
 #[derive(Debug)]
 enum Kind {
+    DeprecatedInterpolation,
     DocumentedOutputs,
     DocumentedVariables,
     NamingConvention,
@@ -30,7 +31,12 @@ enum Kind {
 }
 
 /// Every rule, in the order the bundled ruleset declares and runs them (by name).
-pub(super) static RULES: [Rule; 5] = [
+pub(super) static RULES: [Rule; 6] = [
+    Rule {
+        name: "terraform_deprecated_interpolation",
+        severity: Severity::Warning,
+        kind: Kind::DeprecatedInterpolation,
+    },
     Rule {
         name: "terraform_documented_outputs",
         severity: Severity::Notice,
@@ -60,13 +66,15 @@ pub(super) static RULES: [Rule; 5] = [
 
 impl Rule {
     /// Checks the module `runner` is about.
-    pub(super) async fn check(&self, runner: &impl Runner) -> Result<(), PluginError> {
+    /// Checks the module `runner` is about; with `fix` (`--fix`), fixes what it can.
+    pub(super) async fn check(&self, runner: &impl Runner, fix: bool) -> Result<(), PluginError> {
         // None of these rules looks at child modules.
         let path = runner.get_module_path(GetModulePathRequest {}).await?;
         if !path.path.is_empty() {
             return Ok(());
         }
         match self.kind {
+            Kind::DeprecatedInterpolation => super::interpolation::check(self, runner, fix).await,
             Kind::DocumentedOutputs => self.documented(runner, "output").await,
             Kind::DocumentedVariables => self.documented(runner, "variable").await,
             Kind::NamingConvention => super::naming::check(self, runner).await,
@@ -81,7 +89,19 @@ impl Rule {
         message: String,
         range: Option<Range>,
     ) -> Result<(), PluginError> {
-        runner
+        self.emit_fixable(runner, message, range, false).await?;
+        Ok(())
+    }
+
+    /// Reports an issue; whether TFLint took it (an annotation may silence it).
+    pub(super) async fn emit_fixable(
+        &self,
+        runner: &impl Runner,
+        message: String,
+        range: Option<Range>,
+        fixable: bool,
+    ) -> Result<bool, PluginError> {
+        let response = runner
             .emit_issue(EmitIssueRequest {
                 rule: Some(IssueRule {
                     name: self.name.to_owned(),
@@ -94,10 +114,10 @@ impl Rule {
                 }),
                 message,
                 range,
-                fixable: false,
+                fixable,
             })
             .await?;
-        Ok(())
+        Ok(response.applied)
     }
 
     /// `variable "x" {}` without `type`.

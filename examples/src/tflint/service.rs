@@ -7,13 +7,14 @@
 use go_plugin::{PluginError, plugin_interface};
 
 use super::proto::{
-    ApplyConfigRequest, ApplyConfigResponse, ApplyGlobalConfigRequest, ApplyGlobalConfigResponse,
-    EmitIssueRequest, EmitIssueResponse, GetConfigSchemaRequest, GetConfigSchemaResponse,
-    GetFilesRequest, GetFilesResponse, GetModuleContentRequest, GetModuleContentResponse,
-    GetModulePathRequest, GetModulePathResponse, GetNameRequest, GetNameResponse,
-    GetRuleConfigContentRequest, GetRuleConfigContentResponse, GetRuleNamesRequest,
-    GetRuleNamesResponse, GetSdkVersionRequest, GetSdkVersionResponse, GetVersionConstraintRequest,
-    GetVersionConstraintResponse, GetVersionRequest, GetVersionResponse,
+    ApplyChangesRequest, ApplyChangesResponse, ApplyConfigRequest, ApplyConfigResponse,
+    ApplyGlobalConfigRequest, ApplyGlobalConfigResponse, EmitIssueRequest, EmitIssueResponse,
+    GetConfigSchemaRequest, GetConfigSchemaResponse, GetFilesRequest, GetFilesResponse,
+    GetModuleContentRequest, GetModuleContentResponse, GetModulePathRequest, GetModulePathResponse,
+    GetNameRequest, GetNameResponse, GetRuleConfigContentRequest, GetRuleConfigContentResponse,
+    GetRuleNamesRequest, GetRuleNamesResponse, GetSdkVersionRequest, GetSdkVersionResponse,
+    GetVersionConstraintRequest, GetVersionConstraintResponse, GetVersionRequest,
+    GetVersionResponse,
 };
 
 /// `proto.RuleSet`: what TFLint asks of a ruleset plugin, in the order it asks.
@@ -109,4 +110,11 @@ pub trait Runner {
     #[rpc(whole)]
     async fn emit_issue(&self, request: EmitIssueRequest)
     -> Result<EmitIssueResponse, PluginError>;
+
+    /// Rewrites files with a rule's fixes (`--fix`).
+    #[rpc(whole)]
+    async fn apply_changes(
+        &self,
+        request: ApplyChangesRequest,
+    ) -> Result<ApplyChangesResponse, PluginError>;
 }
