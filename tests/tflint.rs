@@ -14,17 +14,18 @@ use serde_json::Value;
 use tests::run::{Run, run};
 
 /// The rules `tflint-ruleset-rust` has.
-const RULES: [&str; 6] = [
+const RULES: [&str; 7] = [
     "terraform_deprecated_interpolation",
     "terraform_documented_outputs",
     "terraform_documented_variables",
     "terraform_naming_convention",
     "terraform_required_version",
     "terraform_typed_variables",
+    "terraform_unused_declarations",
 ];
 
 /// Every configuration of the corpus.
-const CASES: [&str; 10] = [
+const CASES: [&str; 11] = [
     "empty",
     "interpolation",
     "interpolation_fix",
@@ -34,6 +35,7 @@ const CASES: [&str; 10] = [
     "terraform_block",
     "two_files_main",
     "two_files_other",
+    "unused",
     "versioned",
 ];
 

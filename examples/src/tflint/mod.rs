@@ -20,6 +20,7 @@ mod naming;
 pub mod proto;
 mod rules;
 pub mod service;
+mod unused;
 
 use std::sync::Mutex;
 
@@ -43,10 +44,11 @@ pub const HANDSHAKE: HandshakeConfig = HandshakeConfig::new(
 );
 
 /// The presets of the bundled ruleset, restricted to the rules this one has.
-const RECOMMENDED: [&str; 3] = [
+const RECOMMENDED: [&str; 4] = [
     "terraform_deprecated_interpolation",
     "terraform_required_version",
     "terraform_typed_variables",
+    "terraform_unused_declarations",
 ];
 
 /// The ruleset: the rules it runs, once TFLint has applied its configuration.

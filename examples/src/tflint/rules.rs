@@ -28,10 +28,11 @@ enum Kind {
     NamingConvention,
     RequiredVersion,
     TypedVariables,
+    UnusedDeclarations,
 }
 
 /// Every rule, in the order the bundled ruleset declares and runs them (by name).
-pub(super) static RULES: [Rule; 6] = [
+pub(super) static RULES: [Rule; 7] = [
     Rule {
         name: "terraform_deprecated_interpolation",
         severity: Severity::Warning,
@@ -62,6 +63,11 @@ pub(super) static RULES: [Rule; 6] = [
         severity: Severity::Warning,
         kind: Kind::TypedVariables,
     },
+    Rule {
+        name: "terraform_unused_declarations",
+        severity: Severity::Warning,
+        kind: Kind::UnusedDeclarations,
+    },
 ];
 
 impl Rule {
@@ -80,6 +86,7 @@ impl Rule {
             Kind::NamingConvention => super::naming::check(self, runner).await,
             Kind::RequiredVersion => self.required_version(runner).await,
             Kind::TypedVariables => self.typed_variables(runner).await,
+            Kind::UnusedDeclarations => super::unused::check(self, runner, fix).await,
         }
     }
 

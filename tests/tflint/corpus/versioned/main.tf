@@ -6,3 +6,8 @@ variable "typed" {
   type        = string
   description = "Typed and documented."
 }
+
+output "typed" {
+  value       = var.typed
+  description = "The typed variable."
+}

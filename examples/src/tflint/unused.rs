@@ -1,0 +1,285 @@
+//! `terraform_unused_declarations`: variables, data sources, locals and provider aliases that no
+//! expression of the module refers to, as tflint-ruleset-terraform v0.15.0 finds them. Any reference
+//! anywhere counts (no reachability), except a variable's references from its own validations.
+//!
+//! Not yet as the bundled rule: `--fix` (which removes the declarations, with their comments and
+//! blank lines, by HCL's tokens). Under `--fix` these issues are reported as not fixable.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use go_plugin::PluginError;
+use hcl_edit::Span as _;
+use hcl_edit::expr::{Expression, TraversalOperator};
+use hcl_edit::visit::{Visit, visit_expr};
+
+use super::proto::{
+    AttributeSchema, BlockSchema, BodyContent, BodySchema, ExpandMode, GetFilesRequest,
+    GetModuleContentOption, GetModuleContentRequest, Range, SchemaMode,
+};
+use super::rules::Rule;
+use super::service::Runner;
+
+/// A reference found in an expression, and where it is.
+struct Reference {
+    file: String,
+    span: std::ops::Range<usize>,
+    /// `var`, `local`, `data` or anything else, then the attribute names after it.
+    steps: Vec<String>,
+}
+
+/// Collects the references of every expression of a file.
+struct Walker<'a> {
+    file: &'a str,
+    found: Vec<Reference>,
+}
+
+impl Visit for Walker<'_> {
+    fn visit_expr(&mut self, expr: &Expression) {
+        if let Expression::Traversal(traversal) = expr
+            && let Expression::Variable(root) = &traversal.expr
+            && let Some(span) = expr.span()
+        {
+            let mut steps = vec![root.as_str().to_owned()];
+            for operator in &traversal.operators {
+                match operator.value() {
+                    TraversalOperator::GetAttr(name) => steps.push(name.as_str().to_owned()),
+                    _ => break,
+                }
+            }
+            self.found.push(Reference {
+                file: self.file.to_owned(),
+                span,
+                steps,
+            });
+        }
+        visit_expr(self, expr);
+    }
+}
+
+fn attributes(names: &[&str]) -> Vec<AttributeSchema> {
+    names
+        .iter()
+        .map(|&name| AttributeSchema {
+            name: name.to_owned(),
+            required: false,
+        })
+        .collect()
+}
+
+fn block(kind: &str, labels: &[&str], body: BodySchema) -> BlockSchema {
+    BlockSchema {
+        r#type: kind.to_owned(),
+        label_names: labels.iter().map(|&label| label.to_owned()).collect(),
+        body: Some(body),
+    }
+}
+
+async fn content(
+    runner: &impl Runner,
+    blocks: Vec<BlockSchema>,
+) -> Result<BodyContent, PluginError> {
+    let response = runner
+        .get_module_content(GetModuleContentRequest {
+            schema: Some(BodySchema {
+                blocks,
+                ..BodySchema::default()
+            }),
+            option: Some(GetModuleContentOption {
+                expand_mode: ExpandMode::None as i32,
+                ..GetModuleContentOption::default()
+            }),
+        })
+        .await?;
+    Ok(response.content.unwrap_or_default())
+}
+
+/// A declaration: where it is reported, and the byte ranges (file, span) of its own validations.
+struct Declared {
+    range: Option<Range>,
+    own: Vec<(String, std::ops::Range<usize>)>,
+}
+
+fn bytes_of(range: &Option<Range>) -> Option<(String, std::ops::Range<usize>)> {
+    let range = range.as_ref()?;
+    let start = range.start.unwrap_or_default().byte as usize;
+    let end = range.end.unwrap_or_default().byte as usize;
+    Some((range.filename.clone(), start..end))
+}
+
+pub(super) async fn check(rule: &Rule, runner: &impl Runner, fix: bool) -> Result<(), PluginError> {
+    let data_schema = || block("data", &["type", "name"], BodySchema::default());
+    let declarations = content(
+        runner,
+        vec![
+            block(
+                "variable",
+                &["name"],
+                BodySchema {
+                    blocks: vec![block(
+                        "validation",
+                        &[],
+                        BodySchema {
+                            attributes: attributes(&["condition", "error_message"]),
+                            ..BodySchema::default()
+                        },
+                    )],
+                    ..BodySchema::default()
+                },
+            ),
+            data_schema(),
+            block(
+                "check",
+                &["name"],
+                BodySchema {
+                    blocks: vec![data_schema()],
+                    ..BodySchema::default()
+                },
+            ),
+            block(
+                "provider",
+                &["name"],
+                BodySchema {
+                    attributes: attributes(&["alias"]),
+                    ..BodySchema::default()
+                },
+            ),
+        ],
+    )
+    .await?;
+    let mut variables = BTreeMap::new();
+    let mut data = BTreeMap::new();
+    let mut aliases = BTreeMap::new();
+    let label = |b: &super::proto::Block, i: usize| b.labels.get(i).cloned().unwrap_or_default();
+    for declaration in &declarations.blocks {
+        let body = declaration.body.clone().unwrap_or_default();
+        match declaration.r#type.as_str() {
+            "variable" => {
+                let own = body
+                    .blocks
+                    .iter()
+                    .flat_map(|validation| validation.body.iter())
+                    .flat_map(|body| body.attributes.values())
+                    .filter_map(|attribute| {
+                        bytes_of(&attribute.expression.as_ref().and_then(|e| e.range.clone()))
+                    })
+                    .collect();
+                let declared = Declared {
+                    range: declaration.def_range.clone(),
+                    own,
+                };
+                variables.insert(label(declaration, 0), declared);
+            }
+            "data" => {
+                let key = (label(declaration, 0), label(declaration, 1));
+                data.insert(key, declaration.def_range.clone());
+            }
+            "check" => {
+                for nested in &body.blocks {
+                    let key = (label(nested, 0), label(nested, 1));
+                    data.insert(key, nested.def_range.clone());
+                }
+            }
+            "provider" => {
+                let alias = body.attributes.get("alias").and_then(|attribute| {
+                    let bytes = attribute.expression.as_ref().map(|e| e.bytes.as_slice());
+                    super::hcl::string(bytes.unwrap_or_default()).ok()
+                });
+                if let Some(alias) = alias {
+                    aliases.insert(
+                        (label(declaration, 0), alias),
+                        declaration.def_range.clone(),
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+    let locals_schema = BodySchema {
+        mode: SchemaMode::JustAttributes as i32,
+        ..BodySchema::default()
+    };
+    let mut locals = BTreeMap::new();
+    for block in content(runner, vec![block("locals", &[], locals_schema)])
+        .await?
+        .blocks
+    {
+        for (name, attribute) in block.body.unwrap_or_default().attributes {
+            locals.insert(name, attribute.range);
+        }
+    }
+
+    let files = runner.get_files(GetFilesRequest {}).await?.files;
+    let mut references = Vec::new();
+    for (name, bytes) in &files {
+        if !name.ends_with(".tf") {
+            continue;
+        }
+        let source = String::from_utf8_lossy(bytes);
+        let Ok(body) = hcl_edit::parser::parse_body(&source) else {
+            continue;
+        };
+        let mut walker = Walker {
+            file: name,
+            found: Vec::new(),
+        };
+        walker.visit_body(&body);
+        references.extend(walker.found);
+    }
+    let mut used_aliases = BTreeSet::new();
+    for reference in &references {
+        let steps: Vec<&str> = reference.steps.iter().map(String::as_str).collect();
+        if let [first, second] = steps.as_slice() {
+            used_aliases.insert(((*first).to_owned(), (*second).to_owned()));
+        }
+        match steps.as_slice() {
+            ["var", name, ..] => {
+                let own = variables.get(*name).is_some_and(|declared: &Declared| {
+                    declared.own.iter().any(|(file, span)| {
+                        *file == reference.file
+                            && span.start <= reference.span.start
+                            && reference.span.end <= span.end
+                    })
+                });
+                if !own {
+                    variables.remove(*name);
+                }
+            }
+            ["local", name, ..] => {
+                locals.remove(*name);
+            }
+            ["data", kind, name, ..] => {
+                data.remove(&((*kind).to_owned(), (*name).to_owned()));
+            }
+            _ => {}
+        }
+    }
+    for alias in &used_aliases {
+        aliases.remove(alias);
+    }
+
+    let fixable =
+        |range: &Option<Range>| !fix && range.as_ref().is_some_and(|r| r.filename.ends_with(".tf"));
+    for (name, declared) in variables {
+        let message = format!("variable \"{name}\" is declared but not used");
+        let can = fixable(&declared.range);
+        rule.emit_fixable(runner, message, declared.range, can)
+            .await?;
+    }
+    for ((kind, name), range) in data {
+        let message = format!("data \"{kind}\" \"{name}\" is declared but not used");
+        let can = fixable(&range);
+        rule.emit_fixable(runner, message, range, can).await?;
+    }
+    for (name, range) in locals {
+        let message = format!("local.{name} is declared but not used");
+        let can = fixable(&range);
+        rule.emit_fixable(runner, message, range, can).await?;
+    }
+    for ((provider, alias), range) in aliases {
+        let message =
+            format!("provider \"{provider}\" with alias \"{alias}\" is declared but not used");
+        let can = fixable(&range);
+        rule.emit_fixable(runner, message, range, can).await?;
+    }
+    Ok(())
+}

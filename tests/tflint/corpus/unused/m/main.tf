@@ -1,0 +1,1 @@
+variable "child_unused" {}
