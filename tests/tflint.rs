@@ -14,10 +14,11 @@ use serde_json::Value;
 use tests::run::{Run, run};
 
 /// The rules `tflint-ruleset-rust` has.
-const RULES: [&str; 7] = [
+const RULES: [&str; 8] = [
     "terraform_deprecated_interpolation",
     "terraform_documented_outputs",
     "terraform_documented_variables",
+    "terraform_module_pinned_source",
     "terraform_naming_convention",
     "terraform_required_version",
     "terraform_typed_variables",
@@ -25,12 +26,13 @@ const RULES: [&str; 7] = [
 ];
 
 /// Every configuration of the corpus.
-const CASES: [&str; 11] = [
+const CASES: [&str; 12] = [
     "empty",
     "interpolation",
     "interpolation_fix",
     "modules",
     "naming",
+    "pinned",
     "root",
     "terraform_block",
     "two_files_main",
@@ -224,6 +226,34 @@ fn fix_rewrites_the_same_bytes() {
             (rust.stdout.trim(), rust.status.code()),
             (bundled.stdout.trim(), bundled.status.code()),
             "{case}\n--- rust:\n{rust}\n--- bundled:\n{bundled}"
+        );
+    }
+}
+
+/// `terraform_module_pinned_source`'s settings: the semver style, other default branches, and the
+/// error of an unknown style.
+#[test]
+fn pinned_source_settings_are_read_as_the_bundled_rule_reads_them() {
+    for setting in [
+        "style = \"semver\"",
+        "default_branches = [\"feature\", \"develop\"]",
+        "style = \"strict\"",
+    ] {
+        let extra = format!(
+            "rule \"terraform_module_pinned_source\" {{\n  enabled = true\n  {setting}\n}}\n"
+        );
+        let lint = Lint {
+            case: "pinned",
+            settings: "preset = \"all\"",
+            extra: &extra,
+            format: "json",
+            args: &["--only", "terraform_module_pinned_source"],
+        };
+        let (bundled, rust) = lint.both();
+        assert_eq!(
+            (rust.stdout.trim(), rust.status.code()),
+            (bundled.stdout.trim(), bundled.status.code()),
+            "`{setting}`: the Rust ruleset's output, then the bundled one's\n--- rust:\n{rust}\n--- bundled:\n{bundled}"
         );
     }
 }

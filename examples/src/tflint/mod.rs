@@ -17,6 +17,7 @@
 mod hcl;
 mod interpolation;
 mod naming;
+mod pinned;
 pub mod proto;
 mod rules;
 pub mod service;
@@ -44,8 +45,9 @@ pub const HANDSHAKE: HandshakeConfig = HandshakeConfig::new(
 );
 
 /// The presets of the bundled ruleset, restricted to the rules this one has.
-const RECOMMENDED: [&str; 4] = [
+const RECOMMENDED: [&str; 5] = [
     "terraform_deprecated_interpolation",
+    "terraform_module_pinned_source",
     "terraform_required_version",
     "terraform_typed_variables",
     "terraform_unused_declarations",

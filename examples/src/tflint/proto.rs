@@ -448,3 +448,47 @@ pub struct ApplyChangesRequest {
 /// `ApplyChanges.Response`.
 #[derive(Clone, PartialEq, prost::Message)]
 pub struct ApplyChangesResponse {}
+
+/// `EvaluateExpr.Option`.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct EvaluateExprOption {
+    /// The wanted type, in go-cty's JSON type encoding (`"string"`, `"dynamic"`).
+    #[prost(bytes = "vec", tag = "1")]
+    pub r#type: Vec<u8>,
+    /// A [`ModuleCtxType`].
+    #[prost(enumeration = "ModuleCtxType", tag = "2")]
+    pub module_ctx: i32,
+}
+
+/// `EvaluateExpr.Request`.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct EvaluateExprRequest {
+    /// How.
+    #[prost(message, optional, tag = "3")]
+    pub option: Option<EvaluateExprOption>,
+    /// What.
+    #[prost(message, optional, tag = "4")]
+    pub expression: Option<Expression>,
+}
+
+/// `EvaluateExpr.Response`.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct EvaluateExprResponse {
+    /// The value, in go-cty's msgpack encoding of the wanted type.
+    #[prost(bytes = "vec", tag = "1")]
+    pub value: Vec<u8>,
+    /// Marks on the value or parts of it (sensitive, ephemeral).
+    #[prost(message, repeated, tag = "2")]
+    pub marks: Vec<ValueMark>,
+}
+
+/// `ValueMark`: only its presence matters to these rules.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct ValueMark {
+    /// Sensitive.
+    #[prost(bool, tag = "2")]
+    pub sensitive: bool,
+    /// Ephemeral.
+    #[prost(bool, tag = "3")]
+    pub ephemeral: bool,
+}

@@ -25,6 +25,7 @@ enum Kind {
     DeprecatedInterpolation,
     DocumentedOutputs,
     DocumentedVariables,
+    ModulePinnedSource,
     NamingConvention,
     RequiredVersion,
     TypedVariables,
@@ -32,7 +33,7 @@ enum Kind {
 }
 
 /// Every rule, in the order the bundled ruleset declares and runs them (by name).
-pub(super) static RULES: [Rule; 7] = [
+pub(super) static RULES: [Rule; 8] = [
     Rule {
         name: "terraform_deprecated_interpolation",
         severity: Severity::Warning,
@@ -47,6 +48,11 @@ pub(super) static RULES: [Rule; 7] = [
         name: "terraform_documented_variables",
         severity: Severity::Notice,
         kind: Kind::DocumentedVariables,
+    },
+    Rule {
+        name: "terraform_module_pinned_source",
+        severity: Severity::Warning,
+        kind: Kind::ModulePinnedSource,
     },
     Rule {
         name: "terraform_naming_convention",
@@ -74,7 +80,11 @@ impl Rule {
     /// Checks the module `runner` is about.
     /// Checks the module `runner` is about; with `fix` (`--fix`), fixes what it can.
     pub(super) async fn check(&self, runner: &impl Runner, fix: bool) -> Result<(), PluginError> {
-        // None of these rules looks at child modules.
+        // Pinned sources are checked in every module (TFLint drops the issues of child modules,
+        // but their errors count); the other rules look at the root module only.
+        if let Kind::ModulePinnedSource = self.kind {
+            return super::pinned::check(self, runner).await;
+        }
         let path = runner.get_module_path(GetModulePathRequest {}).await?;
         if !path.path.is_empty() {
             return Ok(());
@@ -83,6 +93,7 @@ impl Rule {
             Kind::DeprecatedInterpolation => super::interpolation::check(self, runner, fix).await,
             Kind::DocumentedOutputs => self.documented(runner, "output").await,
             Kind::DocumentedVariables => self.documented(runner, "variable").await,
+            Kind::ModulePinnedSource => super::pinned::check(self, runner).await,
             Kind::NamingConvention => super::naming::check(self, runner).await,
             Kind::RequiredVersion => self.required_version(runner).await,
             Kind::TypedVariables => self.typed_variables(runner).await,

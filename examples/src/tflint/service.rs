@@ -9,12 +9,12 @@ use go_plugin::{PluginError, plugin_interface};
 use super::proto::{
     ApplyChangesRequest, ApplyChangesResponse, ApplyConfigRequest, ApplyConfigResponse,
     ApplyGlobalConfigRequest, ApplyGlobalConfigResponse, EmitIssueRequest, EmitIssueResponse,
-    GetConfigSchemaRequest, GetConfigSchemaResponse, GetFilesRequest, GetFilesResponse,
-    GetModuleContentRequest, GetModuleContentResponse, GetModulePathRequest, GetModulePathResponse,
-    GetNameRequest, GetNameResponse, GetRuleConfigContentRequest, GetRuleConfigContentResponse,
-    GetRuleNamesRequest, GetRuleNamesResponse, GetSdkVersionRequest, GetSdkVersionResponse,
-    GetVersionConstraintRequest, GetVersionConstraintResponse, GetVersionRequest,
-    GetVersionResponse,
+    EvaluateExprRequest, EvaluateExprResponse, GetConfigSchemaRequest, GetConfigSchemaResponse,
+    GetFilesRequest, GetFilesResponse, GetModuleContentRequest, GetModuleContentResponse,
+    GetModulePathRequest, GetModulePathResponse, GetNameRequest, GetNameResponse,
+    GetRuleConfigContentRequest, GetRuleConfigContentResponse, GetRuleNamesRequest,
+    GetRuleNamesResponse, GetSdkVersionRequest, GetSdkVersionResponse, GetVersionConstraintRequest,
+    GetVersionConstraintResponse, GetVersionRequest, GetVersionResponse,
 };
 
 /// `proto.RuleSet`: what TFLint asks of a ruleset plugin, in the order it asks.
@@ -105,6 +105,13 @@ pub trait Runner {
         &self,
         request: GetRuleConfigContentRequest,
     ) -> Result<GetRuleConfigContentResponse, PluginError>;
+
+    /// The value of an expression of the module.
+    #[rpc(whole)]
+    async fn evaluate_expr(
+        &self,
+        request: EvaluateExprRequest,
+    ) -> Result<EvaluateExprResponse, PluginError>;
 
     /// Reports an issue.
     #[rpc(whole)]
