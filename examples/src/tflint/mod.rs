@@ -20,6 +20,7 @@ mod naming;
 mod pinned;
 pub mod proto;
 mod rules;
+mod schema;
 pub mod service;
 mod unused;
 

@@ -7,11 +7,9 @@ use std::collections::HashMap;
 use go_plugin::PluginError;
 use regex::Regex;
 
-use super::proto::{
-    AttributeSchema, Block, BlockSchema, BodyContent, BodySchema, ExpandMode,
-    GetModuleContentOption, GetModuleContentRequest, GetRuleConfigContentRequest, SchemaMode,
-};
+use super::proto::{Block, BodyContent, BodySchema, GetRuleConfigContentRequest};
 use super::rules::Rule;
+use super::schema::{block, body, every_attribute, module_content};
 use super::service::Runner;
 
 /// The block types with a setting of their own, and the word each issue uses for them.
@@ -172,33 +170,13 @@ fn validator(custom: &str, format: &str, settings: &Settings) -> Result<Option<V
     }))
 }
 
-fn attributes(names: &[&str]) -> Vec<AttributeSchema> {
-    names
-        .iter()
-        .map(|&name| AttributeSchema {
-            name: name.to_owned(),
-            required: false,
-        })
-        .collect()
-}
-
 /// Reads the rule's block, with the bundled rule's schema.
 async fn settings(runner: &impl Runner, name: &str) -> Result<Settings, PluginError> {
-    let schema = BodySchema {
-        attributes: attributes(&["custom", "custom_formats", "format"]),
-        blocks: TYPES
-            .iter()
-            .map(|(kind, _)| BlockSchema {
-                r#type: (*kind).to_owned(),
-                label_names: Vec::new(),
-                body: Some(BodySchema {
-                    attributes: attributes(&["custom", "format"]),
-                    ..BodySchema::default()
-                }),
-            })
-            .collect(),
-        ..BodySchema::default()
-    };
+    let per_type = TYPES
+        .iter()
+        .map(|(kind, _)| block(kind, &[], body(&["custom", "format"], Vec::new())))
+        .collect();
+    let schema = body(&["custom", "custom_formats", "format"], per_type);
     let content = runner
         .get_rule_config_content(GetRuleConfigContentRequest {
             name: name.to_owned(),
@@ -249,63 +227,22 @@ async fn settings(runner: &impl Runner, name: &str) -> Result<Settings, PluginEr
     Ok(settings)
 }
 
-fn labelled(kind: &str, labels: &[&str], body: BodySchema) -> BlockSchema {
-    BlockSchema {
-        r#type: kind.to_owned(),
-        label_names: labels.iter().map(|&label| label.to_owned()).collect(),
-        body: Some(body),
-    }
-}
-
-async fn content(runner: &impl Runner, schema: BodySchema) -> Result<BodyContent, PluginError> {
-    let response = runner
-        .get_module_content(GetModuleContentRequest {
-            schema: Some(schema),
-            option: Some(GetModuleContentOption {
-                expand_mode: ExpandMode::None as i32,
-                ..GetModuleContentOption::default()
-            }),
-        })
-        .await?;
-    Ok(response.content.unwrap_or_default())
-}
-
 /// The named blocks, as the bundled rule asks for them.
 async fn blocks(runner: &impl Runner) -> Result<BodyContent, PluginError> {
     let empty = BodySchema::default;
-    let schema = BodySchema {
-        blocks: vec![
-            labelled("data", &["type", "name"], empty()),
-            labelled("module", &["name"], empty()),
-            labelled("output", &["name"], empty()),
-            labelled("resource", &["type", "name"], empty()),
-            labelled("variable", &["name"], empty()),
-            labelled(
-                "check",
-                &["name"],
-                BodySchema {
-                    blocks: vec![labelled("data", &["type", "name"], empty())],
-                    ..BodySchema::default()
-                },
-            ),
-        ],
-        ..BodySchema::default()
-    };
-    content(runner, schema).await
+    let data = || block("data", &["type", "name"], empty());
+    let blocks = vec![
+        data(),
+        block("module", &["name"], empty()),
+        block("output", &["name"], empty()),
+        block("resource", &["type", "name"], empty()),
+        block("variable", &["name"], empty()),
+        block("check", &["name"], body(&[], vec![data()])),
+    ];
+    module_content(runner, blocks).await
 }
 
 /// Every `locals` block with all its attributes (each local's range is its whole definition).
 async fn locals_blocks(runner: &impl Runner) -> Result<BodyContent, PluginError> {
-    let schema = BodySchema {
-        blocks: vec![labelled(
-            "locals",
-            &[],
-            BodySchema {
-                mode: SchemaMode::JustAttributes as i32,
-                ..BodySchema::default()
-            },
-        )],
-        ..BodySchema::default()
-    };
-    content(runner, schema).await
+    module_content(runner, vec![block("locals", &[], every_attribute())]).await
 }

@@ -14,10 +14,10 @@ use std::collections::BTreeMap;
 use go_plugin::PluginError;
 
 use super::proto::{
-    AttributeSchema, BlockSchema, BodySchema, EvaluateExprOption, EvaluateExprRequest, ExpandMode,
-    GetModuleContentOption, GetModuleContentRequest, GetRuleConfigContentRequest, ModuleCtxType,
+    EvaluateExprOption, EvaluateExprRequest, GetRuleConfigContentRequest, ModuleCtxType,
 };
 use super::rules::Rule;
+use super::schema::{block, body, module_content};
 use super::service::Runner;
 
 const DEFAULT_BRANCHES: [&str; 4] = ["master", "main", "default", "develop"];
@@ -35,31 +35,15 @@ enum Verdict {
 
 pub(super) async fn check(rule: &Rule, runner: &impl Runner) -> Result<(), PluginError> {
     let (style, branches) = settings(runner, rule.name).await?;
-    let attribute = |name: &str| AttributeSchema {
-        name: name.to_owned(),
-        required: false,
-    };
-    let modules = runner
-        .get_module_content(GetModuleContentRequest {
-            schema: Some(BodySchema {
-                blocks: vec![BlockSchema {
-                    r#type: "module".to_owned(),
-                    label_names: vec!["name".to_owned()],
-                    body: Some(BodySchema {
-                        attributes: vec![attribute("source"), attribute("version")],
-                        ..BodySchema::default()
-                    }),
-                }],
-                ..BodySchema::default()
-            }),
-            option: Some(GetModuleContentOption {
-                expand_mode: ExpandMode::None as i32,
-                ..GetModuleContentOption::default()
-            }),
-        })
-        .await?
-        .content
-        .unwrap_or_default();
+    let modules = module_content(
+        runner,
+        vec![block(
+            "module",
+            &["name"],
+            body(&["source", "version"], Vec::new()),
+        )],
+    )
+    .await?;
     for module in &modules.blocks {
         let source_attribute = module
             .body
@@ -103,17 +87,10 @@ pub(super) async fn check(rule: &Rule, runner: &impl Runner) -> Result<(), Plugi
 
 /// `style` and `default_branches` from the rule's block.
 async fn settings(runner: &impl Runner, name: &str) -> Result<(String, Vec<String>), PluginError> {
-    let attribute = |name: &str| AttributeSchema {
-        name: name.to_owned(),
-        required: false,
-    };
     let content = runner
         .get_rule_config_content(GetRuleConfigContentRequest {
             name: name.to_owned(),
-            schema: Some(BodySchema {
-                attributes: vec![attribute("default_branches"), attribute("style")],
-                ..BodySchema::default()
-            }),
+            schema: Some(body(&["default_branches", "style"], Vec::new())),
         })
         .await?
         .content

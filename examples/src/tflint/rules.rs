@@ -6,10 +6,10 @@ use std::collections::HashMap;
 use go_plugin::PluginError;
 
 use super::proto::{
-    AttributeSchema, BlockSchema, BodyContent, BodySchema, EmitIssueRequest, ExpandMode,
-    GetFilesRequest, GetModuleContentOption, GetModuleContentRequest, GetModulePathRequest,
-    IssueRule, Pos, Range, Severity,
+    BodyContent, EmitIssueRequest, GetFilesRequest, GetModulePathRequest, IssueRule, Pos, Range,
+    Severity,
 };
+use super::schema;
 use super::service::Runner;
 
 /// A rule of the ruleset.
@@ -82,12 +82,11 @@ impl Rule {
     pub(super) async fn check(&self, runner: &impl Runner, fix: bool) -> Result<(), PluginError> {
         // Pinned sources are checked in every module (TFLint drops the issues of child modules,
         // but their errors count); the other rules look at the root module only.
-        if let Kind::ModulePinnedSource = self.kind {
-            return super::pinned::check(self, runner).await;
-        }
-        let path = runner.get_module_path(GetModulePathRequest {}).await?;
-        if !path.path.is_empty() {
-            return Ok(());
+        if !matches!(self.kind, Kind::ModulePinnedSource) {
+            let path = runner.get_module_path(GetModulePathRequest {}).await?;
+            if !path.path.is_empty() {
+                return Ok(());
+            }
         }
         match self.kind {
             Kind::DeprecatedInterpolation => super::interpolation::check(self, runner, fix).await,
@@ -243,38 +242,19 @@ fn missing_range(files: &HashMap<String, Vec<u8>>) -> Range {
     }
 }
 
-/// Blocks of `kind` with `labels`, each with attribute `attribute` when it has one; as written
-/// (no `count`/`for_each` expansion).
+/// Blocks of `kind` with `labels`, each with attribute `attribute` when it has one.
 async fn blocks_with(
     runner: &impl Runner,
     kind: &str,
     labels: &[&str],
     attribute: &str,
 ) -> Result<BodyContent, PluginError> {
-    let schema = BodySchema {
-        blocks: vec![BlockSchema {
-            r#type: kind.to_owned(),
-            label_names: labels.iter().map(|&name| name.to_owned()).collect(),
-            body: Some(BodySchema {
-                attributes: vec![AttributeSchema {
-                    name: attribute.to_owned(),
-                    required: false,
-                }],
-                ..BodySchema::default()
-            }),
-        }],
-        ..BodySchema::default()
-    };
-    let response = runner
-        .get_module_content(GetModuleContentRequest {
-            schema: Some(schema),
-            option: Some(GetModuleContentOption {
-                expand_mode: ExpandMode::None as i32,
-                ..GetModuleContentOption::default()
-            }),
-        })
-        .await?;
-    Ok(response.content.unwrap_or_default())
+    let blocks = vec![schema::block(
+        kind,
+        labels,
+        schema::body(&[attribute], Vec::new()),
+    )];
+    schema::module_content(runner, blocks).await
 }
 
 /// `err` where it happened, as Go's HCL diagnostics print: `FILE:LINE,COL-COL: …`.

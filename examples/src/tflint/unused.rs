@@ -12,11 +12,9 @@ use hcl_edit::Span as _;
 use hcl_edit::expr::{Expression, TraversalOperator};
 use hcl_edit::visit::{Visit, visit_expr};
 
-use super::proto::{
-    AttributeSchema, BlockSchema, BodyContent, BodySchema, ExpandMode, GetFilesRequest,
-    GetModuleContentOption, GetModuleContentRequest, Range, SchemaMode,
-};
+use super::proto::{BodySchema, GetFilesRequest, Range};
 use super::rules::Rule;
+use super::schema::{block, body, every_attribute, module_content};
 use super::service::Runner;
 
 /// A reference found in an expression, and where it is.
@@ -56,43 +54,6 @@ impl Visit for Walker<'_> {
     }
 }
 
-fn attributes(names: &[&str]) -> Vec<AttributeSchema> {
-    names
-        .iter()
-        .map(|&name| AttributeSchema {
-            name: name.to_owned(),
-            required: false,
-        })
-        .collect()
-}
-
-fn block(kind: &str, labels: &[&str], body: BodySchema) -> BlockSchema {
-    BlockSchema {
-        r#type: kind.to_owned(),
-        label_names: labels.iter().map(|&label| label.to_owned()).collect(),
-        body: Some(body),
-    }
-}
-
-async fn content(
-    runner: &impl Runner,
-    blocks: Vec<BlockSchema>,
-) -> Result<BodyContent, PluginError> {
-    let response = runner
-        .get_module_content(GetModuleContentRequest {
-            schema: Some(BodySchema {
-                blocks,
-                ..BodySchema::default()
-            }),
-            option: Some(GetModuleContentOption {
-                expand_mode: ExpandMode::None as i32,
-                ..GetModuleContentOption::default()
-            }),
-        })
-        .await?;
-    Ok(response.content.unwrap_or_default())
-}
-
 /// A declaration: where it is reported, and the byte ranges (file, span) of its own validations.
 struct Declared {
     range: Option<Range>,
@@ -107,42 +68,19 @@ fn bytes_of(range: &Option<Range>) -> Option<(String, std::ops::Range<usize>)> {
 }
 
 pub(super) async fn check(rule: &Rule, runner: &impl Runner, fix: bool) -> Result<(), PluginError> {
-    let data_schema = || block("data", &["type", "name"], BodySchema::default());
-    let declarations = content(
+    let data = || block("data", &["type", "name"], BodySchema::default());
+    let validation = block(
+        "validation",
+        &[],
+        body(&["condition", "error_message"], Vec::new()),
+    );
+    let declarations = module_content(
         runner,
         vec![
-            block(
-                "variable",
-                &["name"],
-                BodySchema {
-                    blocks: vec![block(
-                        "validation",
-                        &[],
-                        BodySchema {
-                            attributes: attributes(&["condition", "error_message"]),
-                            ..BodySchema::default()
-                        },
-                    )],
-                    ..BodySchema::default()
-                },
-            ),
-            data_schema(),
-            block(
-                "check",
-                &["name"],
-                BodySchema {
-                    blocks: vec![data_schema()],
-                    ..BodySchema::default()
-                },
-            ),
-            block(
-                "provider",
-                &["name"],
-                BodySchema {
-                    attributes: attributes(&["alias"]),
-                    ..BodySchema::default()
-                },
-            ),
+            block("variable", &["name"], body(&[], vec![validation])),
+            data(),
+            block("check", &["name"], body(&[], vec![data()])),
+            block("provider", &["name"], body(&["alias"], Vec::new())),
         ],
     )
     .await?;
@@ -194,15 +132,9 @@ pub(super) async fn check(rule: &Rule, runner: &impl Runner, fix: bool) -> Resul
             _ => {}
         }
     }
-    let locals_schema = BodySchema {
-        mode: SchemaMode::JustAttributes as i32,
-        ..BodySchema::default()
-    };
     let mut locals = BTreeMap::new();
-    for block in content(runner, vec![block("locals", &[], locals_schema)])
-        .await?
-        .blocks
-    {
+    let locals_blocks = module_content(runner, vec![block("locals", &[], every_attribute())]);
+    for block in locals_blocks.await?.blocks {
         for (name, attribute) in block.body.unwrap_or_default().attributes {
             locals.insert(name, attribute.range);
         }
