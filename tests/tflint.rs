@@ -26,7 +26,7 @@ const RULES: [&str; 8] = [
 ];
 
 /// Every configuration of the corpus.
-const CASES: [&str; 12] = [
+const CASES: [&str; 13] = [
     "empty",
     "interpolation",
     "interpolation_fix",
@@ -38,6 +38,7 @@ const CASES: [&str; 12] = [
     "two_files_main",
     "two_files_other",
     "unused",
+    "unused_fix",
     "versioned",
 ];
 
@@ -192,21 +193,23 @@ fn each_rule_reports_what_the_bundled_ruleset_reports() {
 /// `--fix` rewrites the files to the same bytes, and reports the same issues as fixed.
 #[test]
 fn fix_rewrites_the_same_bytes() {
-    for case in ["interpolation", "interpolation_fix"] {
+    let cases = [
+        ("interpolation", "terraform_deprecated_interpolation"),
+        ("interpolation_fix", "terraform_deprecated_interpolation"),
+        ("unused", "terraform_unused_declarations"),
+        ("unused_fix", "terraform_unused_declarations"),
+    ];
+    for (case, rule) in cases {
         let lint = Lint {
             case,
             settings: "preset = \"all\"",
             extra: "",
             format: "json",
-            args: &["--fix", "--only", "terraform_deprecated_interpolation"],
+            args: &["--fix", "--only", rule],
         };
         let fixed = |ruleset| {
             let copy = tempfile::tempdir().expect("temporary directory");
-            for entry in std::fs::read_dir(corpus(case)).expect("the case") {
-                let path = entry.expect("an entry").path();
-                std::fs::copy(&path, copy.path().join(path.file_name().expect("a name")))
-                    .expect("copy");
-            }
+            copy_dir(&corpus(case), copy.path());
             let run = lint.run_in(ruleset, copy.path());
             let text = std::fs::read_to_string(copy.path().join("main.tf")).expect("main.tf");
             (run, text)
@@ -227,6 +230,20 @@ fn fix_rewrites_the_same_bytes() {
             (bundled.stdout.trim(), bundled.status.code()),
             "{case}\n--- rust:\n{rust}\n--- bundled:\n{bundled}"
         );
+    }
+}
+
+/// Copies the directory `from` into `to`, recursively.
+fn copy_dir(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).expect("a directory") {
+        let path = entry.expect("an entry").path();
+        let target = to.join(path.file_name().expect("a name"));
+        if path.is_dir() {
+            std::fs::create_dir(&target).expect("a directory");
+            copy_dir(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).expect("copy");
+        }
     }
 }
 

@@ -84,7 +84,8 @@ pub(super) async fn check(rule: &Rule, runner: &impl Runner, fix: bool) -> Resul
             }
         }
         if !fixes.is_empty() {
-            let fixed = fixed(&source, &(0..source.len()), &fixes);
+            // The SDK formats every file a fix changed.
+            let fixed = super::tokens::align(&fixed(&source, &(0..source.len()), &fixes));
             changes.insert(name.clone(), fixed.into_bytes());
         }
     }

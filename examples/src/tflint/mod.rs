@@ -22,6 +22,7 @@ pub mod proto;
 mod rules;
 mod schema;
 pub mod service;
+mod tokens;
 mod unused;
 
 use std::sync::Mutex;

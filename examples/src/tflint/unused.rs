@@ -1,9 +1,8 @@
 //! `terraform_unused_declarations`: variables, data sources, locals and provider aliases that no
 //! expression of the module refers to, as tflint-ruleset-terraform v0.15.0 finds them. Any reference
 //! anywhere counts (no reachability), except a variable's references from its own validations.
-//!
-//! Not yet as the bundled rule: `--fix` (which removes the declarations, with their comments and
-//! blank lines, by HCL's tokens). Under `--fix` these issues are reported as not fixable.
+//! `--fix` removes them, with their comments and a blank line, as the SDK's fixer does
+//! (`tokens`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -189,29 +188,67 @@ pub(super) async fn check(rule: &Rule, runner: &impl Runner, fix: bool) -> Resul
         aliases.remove(alias);
     }
 
-    let fixable =
-        |range: &Option<Range>| !fix && range.as_ref().is_some_and(|r| r.filename.ends_with(".tf"));
+    // Each issue, then (with --fix) its declaration removed: a block to its closing brace, a
+    // local its attribute.
+    let mut issues = Vec::new();
     for (name, declared) in variables {
         let message = format!("variable \"{name}\" is declared but not used");
-        let can = fixable(&declared.range);
-        rule.emit_fixable(runner, message, declared.range, can)
-            .await?;
+        issues.push((message, declared.range, true));
     }
     for ((kind, name), range) in data {
         let message = format!("data \"{kind}\" \"{name}\" is declared but not used");
-        let can = fixable(&range);
-        rule.emit_fixable(runner, message, range, can).await?;
+        issues.push((message, range, true));
     }
     for (name, range) in locals {
-        let message = format!("local.{name} is declared but not used");
-        let can = fixable(&range);
-        rule.emit_fixable(runner, message, range, can).await?;
+        issues.push((
+            format!("local.{name} is declared but not used"),
+            range,
+            false,
+        ));
     }
     for ((provider, alias), range) in aliases {
         let message =
             format!("provider \"{provider}\" with alias \"{alias}\" is declared but not used");
-        let can = fixable(&range);
-        rule.emit_fixable(runner, message, range, can).await?;
+        issues.push((message, range, true));
+    }
+    let mut removals: BTreeMap<String, Vec<std::ops::Range<usize>>> = BTreeMap::new();
+    for (message, range, is_block) in issues {
+        // The SDK's fixer removes from native syntax only.
+        let fixable = range.as_ref().is_some_and(|r| r.filename.ends_with(".tf"));
+        let applied = rule
+            .emit_fixable(runner, message, range.clone(), fixable)
+            .await?;
+        if !(fix && fixable && applied) {
+            continue;
+        }
+        let Some((file, span)) = bytes_of(&range) else {
+            continue;
+        };
+        let bytes = files.get(&file).map(Vec::as_slice).unwrap_or_default();
+        let source = String::from_utf8_lossy(bytes);
+        let whole = if is_block {
+            super::tokens::block_range(&source, span.start, span.end)
+        } else {
+            Some(span)
+        };
+        let removal = whole
+            .and_then(|whole| super::tokens::removal(&source, whole))
+            .ok_or_else(|| PluginError::new(format!("{file}: no token found to remove")))?;
+        removals.entry(file).or_default().push(removal);
+    }
+    let mut changes = std::collections::HashMap::new();
+    for (file, mut ranges) in removals {
+        let mut text = String::from_utf8_lossy(&files[&file]).into_owned();
+        ranges.sort_by_key(|range| std::cmp::Reverse(range.start));
+        for range in ranges {
+            text.replace_range(range, "");
+        }
+        changes.insert(file, super::tokens::align(&text).into_bytes());
+    }
+    if !changes.is_empty() {
+        runner
+            .apply_changes(super::proto::ApplyChangesRequest { changes })
+            .await?;
     }
     Ok(())
 }
