@@ -26,13 +26,14 @@ const RULES: [&str; 8] = [
 ];
 
 /// Every configuration of the corpus.
-const CASES: [&str; 13] = [
+const CASES: [&str; 14] = [
     "empty",
     "interpolation",
     "interpolation_fix",
     "modules",
     "naming",
     "pinned",
+    "pinned_version",
     "root",
     "terraform_block",
     "two_files_main",

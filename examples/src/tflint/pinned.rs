@@ -5,9 +5,11 @@
 //! subdirectory after `//`, then GitHub, scp-like Git, GCS, S3 and file sources, with Go's URL
 //! parsing rules where they decide the outcome.
 //!
+//! A module's `version` must be a constraint hashicorp/go-version v1.9.0 reads, or the rule fails,
+//! as the bundled one does.
+//!
 //! Not yet as the bundled rule: a `bitbucket.org/` source (go-getter asks Bitbucket's API about
-//! it, over the network) is refused with an error, and the `version` attribute's constraint is not
-//! checked.
+//! it, over the network) is refused with an error.
 
 use std::collections::BTreeMap;
 
@@ -16,7 +18,7 @@ use go_plugin::PluginError;
 use super::proto::{
     EvaluateExprOption, EvaluateExprRequest, GetRuleConfigContentRequest, ModuleCtxType,
 };
-use super::rules::Rule;
+use super::rules::{Rule, at};
 use super::schema::{block, body, module_content};
 use super::service::Runner;
 
@@ -44,22 +46,50 @@ pub(super) async fn check(rule: &Rule, runner: &impl Runner) -> Result<(), Plugi
         )],
     )
     .await?;
+    // Every call is read first; any call's error fails the rule before any issue.
+    let mut calls = Vec::new();
+    let mut errors = Vec::new();
     for module in &modules.blocks {
-        let source_attribute = module
-            .body
-            .as_ref()
-            .and_then(|body| body.attributes.get("source"));
-        let (source, range) = match source_attribute {
-            Some(attribute) => {
-                let expression = attribute.expression.clone().unwrap_or_default();
-                match evaluate_string(runner, &expression).await? {
-                    Some(source) => (source, expression.range),
-                    // Unknown or marked: not checked.
-                    None => continue,
-                }
-            }
-            None => (String::new(), None),
+        let attribute = |name: &str| {
+            module
+                .body
+                .as_ref()
+                .and_then(|body| body.attributes.get(name))
+                .map(|a| a.expression.clone().unwrap_or_default())
         };
+        let source = match attribute("source") {
+            Some(expression) => match evaluate(runner, &expression).await? {
+                Evaluated::Text(source) => Some((source, expression.range)),
+                Evaluated::NotText => {
+                    errors.push(at(&expression.range, NOT_A_STRING));
+                    continue;
+                }
+                // Unknown or marked: not checked. (Null would crash the bundled rule.)
+                Evaluated::Unknown | Evaluated::Null => None,
+            },
+            None => Some((String::new(), None)),
+        };
+        if let Some(expression) = attribute("version")
+            && let version = evaluate(runner, &expression).await?
+        {
+            match version {
+                Evaluated::Text(version) if !is_version_constraint(&version) => {
+                    errors.push(at(&expression.range, BAD_CONSTRAINT));
+                }
+                Evaluated::NotText => errors.push(at(&expression.range, NOT_A_STRING)),
+                _ => {}
+            }
+        }
+        calls.extend(source);
+    }
+    if let Some(first) = errors.first() {
+        let more = match errors.len() {
+            1 => String::new(),
+            n => format!(", and {} other diagnostic(s)", n - 1),
+        };
+        return Err(PluginError::new(format!("{first}{more}")));
+    }
+    for (source, range) in calls {
         let message = match verdict(&source).map_err(PluginError::new)? {
             Verdict::Fine => continue,
             Verdict::NotValidUrl => {
@@ -128,12 +158,24 @@ async fn settings(runner: &impl Runner, name: &str) -> Result<(String, Vec<Strin
     Ok((style, branches))
 }
 
-/// The value of a module's `source`, as TFLint evaluates it in the module's context: `None` when
-/// unknown or marked (sensitive, ephemeral).
-async fn evaluate_string(
+const NOT_A_STRING: &str = "Expected a string; The expression should evaluate to a string.";
+const BAD_CONSTRAINT: &str =
+    "Invalid version constraint; This string does not use correct version constraint syntax.";
+
+/// A module attribute's value, as the bundled rule sees it.
+enum Evaluated {
+    /// Not known yet, or marked (sensitive, ephemeral).
+    Unknown,
+    Null,
+    Text(String),
+    NotText,
+}
+
+/// The value of a module's `source` or `version`, as TFLint evaluates it in the module's context.
+async fn evaluate(
     runner: &impl Runner,
     expression: &super::proto::Expression,
-) -> Result<Option<String>, PluginError> {
+) -> Result<Evaluated, PluginError> {
     let response = runner
         .evaluate_expr(EvaluateExprRequest {
             option: Some(EvaluateExprOption {
@@ -148,20 +190,44 @@ async fn evaluate_string(
         })
         .await?;
     if !response.marks.is_empty() {
-        return Ok(None);
+        return Ok(Evaluated::Unknown);
     }
     let value = rmpv::decode::read_value(&mut response.value.as_slice())
-        .map_err(|err| PluginError::new(format!("the source's value: {err}")))?;
+        .map_err(|err| PluginError::new(format!("the module attribute's value: {err}")))?;
     // A known value of type `dynamic` is `[type as JSON, value]`; an unknown one is an extension.
-    match value {
-        rmpv::Value::Ext(..) => Ok(None),
-        rmpv::Value::Array(pair) => match pair.as_slice() {
-            [_, rmpv::Value::Ext(..)] => Ok(None),
-            [_, rmpv::Value::String(text)] => Ok(text.as_str().map(str::to_owned)),
-            _ => Err(PluginError::new("Expected a string")),
+    let value = match value {
+        rmpv::Value::Array(pair) if pair.len() == 2 => pair[1].clone(),
+        other => other,
+    };
+    Ok(match value {
+        rmpv::Value::Ext(..) => Evaluated::Unknown,
+        rmpv::Value::Nil => Evaluated::Null,
+        rmpv::Value::String(text) => match text.into_str() {
+            Some(text) => Evaluated::Text(text),
+            None => Evaluated::NotText,
         },
-        _ => Err(PluginError::new("Expected a string")),
-    }
+        _ => Evaluated::NotText,
+    })
+}
+
+/// Whether hashicorp/go-version v1.9.0's `NewConstraint` takes `text`: comma-separated
+/// constraints, each an optional operator and a version whose numbers fit 64 bits.
+fn is_version_constraint(text: &str) -> bool {
+    let pattern = regex::Regex::new(concat!(
+        r"^\s*(<=|>=|!=|~>|<|>|=|)\s*(v?([0-9]+(\.[0-9]+)*?)",
+        r"(-([0-9]+[0-9A-Za-z\-~]*(\.[0-9A-Za-z\-~]+)*)|(-?([A-Za-z\-~]+[0-9A-Za-z\-~]*(\.[0-9A-Za-z\-~]+)*)))?",
+        r"(\+([0-9A-Za-z\-~]+(\.[0-9A-Za-z\-~]+)*))??)\s*$",
+    ));
+    let Ok(pattern) = pattern else {
+        return false;
+    };
+    text.split(',').all(|single| {
+        pattern.captures(single).is_some_and(|captures| {
+            captures[3]
+                .split('.')
+                .all(|number| number.parse::<i64>().is_ok())
+        })
+    })
 }
 
 /// Go's `%q` of a string: quoted, with `"` and `\` and control characters escaped.
@@ -498,6 +564,30 @@ mod tests {
             assert_eq!(verdict(source), Ok(expected), "{source}");
         }
         assert_eq!(verdict(""), Err("invalid source string: ".to_owned()));
+    }
+
+    #[test]
+    fn version_constraints_as_go_version_reads_them() {
+        for good in [
+            "1.0.0",
+            ">= 1.2, < 2",
+            "~> 0.12",
+            "v1.2.3-beta.1",
+            "= 1",
+            "!=1.2.3+meta",
+        ] {
+            assert!(is_version_constraint(good), "{good}");
+        }
+        for bad in [
+            "latest",
+            "",
+            ">= ",
+            "1.2.x",
+            "=> 1.0",
+            "99999999999999999999",
+        ] {
+            assert!(!is_version_constraint(bad), "{bad}");
+        }
     }
 
     #[test]

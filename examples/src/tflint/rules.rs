@@ -257,17 +257,26 @@ async fn blocks_with(
     schema::module_content(runner, blocks).await
 }
 
-/// `err` where it happened, as Go's HCL diagnostics print: `FILE:LINE,COL-COL: …`.
-fn at(range: &Option<Range>, err: &str) -> String {
+/// `err` where it happened, as Go's HCL diagnostics print: `FILE:LINE,COL-COL: …`, or
+/// `FILE:LINE,COL-LINE,COL: …` across lines.
+pub(super) fn at(range: &Option<Range>, err: &str) -> String {
     let Some(range) = range else {
         return err.to_owned();
     };
     let start = range.start.unwrap_or_default();
     let end = range.end.unwrap_or_default();
-    format!(
-        "{}:{},{}-{}: {err}",
-        range.filename, start.line, start.column, end.column
-    )
+    let file = &range.filename;
+    if start.line == end.line {
+        format!(
+            "{file}:{},{}-{}: {err}",
+            start.line, start.column, end.column
+        )
+    } else {
+        format!(
+            "{file}:{},{}-{},{}: {err}",
+            start.line, start.column, end.line, end.column
+        )
+    }
 }
 
 fn has_attribute(body: &Option<BodyContent>, name: &str) -> bool {
