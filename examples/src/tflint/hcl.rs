@@ -29,3 +29,31 @@ pub(super) fn string(expression: &[u8]) -> Result<String, String> {
         _ => Err("Unsuitable value: string required".to_owned()),
     }
 }
+
+/// A file of the module in HCL's native syntax (`.tf`): its name, text and syntax tree.
+pub(super) struct NativeFile {
+    pub(super) name: String,
+    pub(super) source: String,
+    pub(super) body: hcl_edit::structure::Body,
+}
+
+/// The module's `.tf` files (from `Runner.GetFiles`), parsed, by name. TFLint has loaded the
+/// module, so they parse; one that does not is left out. JSON files (`.tf.json`) are not read.
+pub(super) fn native_files(files: &std::collections::HashMap<String, Vec<u8>>) -> Vec<NativeFile> {
+    let mut parsed: Vec<NativeFile> = files
+        .iter()
+        .filter(|(name, _)| name.ends_with(".tf"))
+        .filter_map(|(name, bytes)| {
+            let source = String::from_utf8_lossy(bytes).into_owned();
+            let body = hcl_edit::parser::parse_body(&source).ok()?;
+            Some(NativeFile {
+                name: name.clone(),
+                source,
+                body,
+            })
+        })
+        .collect();
+    // Go's map order; the output is sorted.
+    parsed.sort_by(|a, b| a.name.cmp(&b.name));
+    parsed
+}

@@ -58,24 +58,17 @@ impl Visit for Walker {
 
 pub(super) async fn check(rule: &Rule, runner: &impl Runner, fix: bool) -> Result<(), PluginError> {
     let files = runner.get_files(GetFilesRequest {}).await?.files;
-    // Go's map order; the output is sorted.
-    let mut names: Vec<&String> = files.keys().filter(|name| name.ends_with(".tf")).collect();
-    names.sort();
     let mut changes = HashMap::new();
-    for name in names {
-        let source = String::from_utf8_lossy(&files[name]);
-        // TFLint has loaded the module, so its files parse; JSON files have no such strings.
-        let Ok(body) = hcl_edit::parser::parse_body(&source) else {
-            continue;
-        };
+    for file in super::hcl::native_files(&files) {
+        let (name, source) = (&file.name, &file.source);
         let mut walker = Walker {
             in_key: false,
             found: Vec::new(),
         };
-        walker.visit_body(&body);
+        walker.visit_body(&file.body);
         let mut fixes = Vec::new();
         for finding in walker.found {
-            let range = range_of(name, &source, &finding.span);
+            let range = range_of(name, source, &finding.span);
             let applied = rule
                 .emit_fixable(runner, MESSAGE.to_owned(), Some(range), true)
                 .await?;
@@ -85,7 +78,7 @@ pub(super) async fn check(rule: &Rule, runner: &impl Runner, fix: bool) -> Resul
         }
         if !fixes.is_empty() {
             // The SDK formats every file a fix changed.
-            let fixed = super::tokens::align(&fixed(&source, &(0..source.len()), &fixes));
+            let fixed = super::tokens::align(&fixed(source, &(0..source.len()), &fixes));
             changes.insert(name.clone(), fixed.into_bytes());
         }
     }

@@ -24,6 +24,7 @@ const TYPES: [(&str, &str); 7] = [
 ];
 
 /// What a name must match: a format's or a custom pattern, shown as the issue says it.
+#[derive(Clone)]
 struct Validator {
     /// A format (`format: …`), or a pattern (`RegExp: …`).
     named: bool,
@@ -45,7 +46,7 @@ struct Settings {
 pub(super) async fn check(rule: &Rule, runner: &impl Runner) -> Result<(), PluginError> {
     let settings = settings(runner, rule.name).await?;
     // The default validator first: a bad default fails the rule before any per-type setting.
-    validator(
+    let default = validator(
         &settings.custom,
         settings.format.as_deref().unwrap_or("snake_case"),
         &settings,
@@ -55,12 +56,7 @@ pub(super) async fn check(rule: &Rule, runner: &impl Runner) -> Result<(), Plugi
         match settings.blocks.get(kind) {
             Some((format, custom)) => validator(custom, format, &settings)
                 .map_err(|err| PluginError::new(format!("Invalid {word} configuration: {err}"))),
-            None => validator(
-                &settings.custom,
-                settings.format.as_deref().unwrap_or("snake_case"),
-                &settings,
-            )
-            .map_err(|err| PluginError::new(format!("Invalid default configuration: {err}"))),
+            None => Ok(default.clone()),
         }
     };
 

@@ -12,8 +12,10 @@
 //! it, over the network) is refused with an error.
 
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 
 use go_plugin::PluginError;
+use regex::Regex;
 
 use super::proto::{
     EvaluateExprOption, EvaluateExprRequest, GetRuleConfigContentRequest, ModuleCtxType,
@@ -213,16 +215,16 @@ async fn evaluate(
 /// Whether hashicorp/go-version v1.9.0's `NewConstraint` takes `text`: comma-separated
 /// constraints, each an optional operator and a version whose numbers fit 64 bits.
 fn is_version_constraint(text: &str) -> bool {
-    let pattern = regex::Regex::new(concat!(
-        r"^\s*(<=|>=|!=|~>|<|>|=|)\s*(v?([0-9]+(\.[0-9]+)*?)",
-        r"(-([0-9]+[0-9A-Za-z\-~]*(\.[0-9A-Za-z\-~]+)*)|(-?([A-Za-z\-~]+[0-9A-Za-z\-~]*(\.[0-9A-Za-z\-~]+)*)))?",
-        r"(\+([0-9A-Za-z\-~]+(\.[0-9A-Za-z\-~]+)*))??)\s*$",
-    ));
-    let Ok(pattern) = pattern else {
-        return false;
-    };
+    static CONSTRAINT: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(concat!(
+            r"^\s*(<=|>=|!=|~>|<|>|=|)\s*(v?([0-9]+(\.[0-9]+)*?)",
+            r"(-([0-9]+[0-9A-Za-z\-~]*(\.[0-9A-Za-z\-~]+)*)|(-?([A-Za-z\-~]+[0-9A-Za-z\-~]*(\.[0-9A-Za-z\-~]+)*)))?",
+            r"(\+([0-9A-Za-z\-~]+(\.[0-9A-Za-z\-~]+)*))??)\s*$",
+        ))
+        .expect("go-version's constraint pattern")
+    });
     text.split(',').all(|single| {
-        pattern.captures(single).is_some_and(|captures| {
+        CONSTRAINT.captures(single).is_some_and(|captures| {
             captures[3]
                 .split('.')
                 .all(|number| number.parse::<i64>().is_ok())
@@ -342,8 +344,10 @@ fn detect(source: &str) -> Result<String, String> {
 /// go-getter's scp-like Git source (`git@host:path`), as `(host, path?query)`; only with the user
 /// `git`. Its query must parse.
 fn scp_like(source: &str) -> Result<Option<(String, String)>, String> {
-    let pattern = regex::Regex::new(r"^(?:([^@]+)@)?([^:]+):/?(.+)$").map_err(|e| e.to_string())?;
-    let Some(captures) = pattern.captures(source) else {
+    static SCP_LIKE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^(?:([^@]+)@)?([^:]+):/?(.+)$").expect("go-getter's scp-like pattern")
+    });
+    let Some(captures) = SCP_LIKE.captures(source) else {
         return Ok(None);
     };
     if captures.get(1).map(|user| user.as_str()) != Some("git") {
@@ -501,13 +505,13 @@ fn unescape(text: &str) -> Option<String> {
 
 /// Masterminds semver v3.5.0's `NewVersion` (coercing: `v1`, `1.2` pass).
 fn is_semantic_version(text: &str) -> bool {
-    let pattern = regex::Regex::new(
-        r"^v?([0-9]+)(\.[0-9]+)?(\.[0-9]+)?(-([0-9A-Za-z\-]+(\.[0-9A-Za-z\-]+)*))?(\+([0-9A-Za-z\-]+(\.[0-9A-Za-z\-]+)*))?$",
-    );
-    let Ok(pattern) = pattern else {
-        return false;
-    };
-    let Some(captures) = pattern.captures(text) else {
+    static SEMVER: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(
+            r"^v?([0-9]+)(\.[0-9]+)?(\.[0-9]+)?(-([0-9A-Za-z\-]+(\.[0-9A-Za-z\-]+)*))?(\+([0-9A-Za-z\-]+(\.[0-9A-Za-z\-]+)*))?$",
+        )
+        .expect("Masterminds semver's pattern")
+    });
+    let Some(captures) = SEMVER.captures(text) else {
         return false;
     };
     if text.len() > 256 {

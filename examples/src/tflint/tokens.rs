@@ -190,105 +190,118 @@ fn heredoc_end(source: &str, at: usize) -> Option<usize> {
     }
 }
 
-/// The block whose definition starts at byte `def_start` and ends at `def_end`: to the end of its
-/// closing brace.
-pub(super) fn block_range(source: &str, def_start: usize, def_end: usize) -> Option<Range<usize>> {
-    let tokens = lex(source);
-    let open = tokens
-        .iter()
-        .position(|t| t.kind == Kind::OpenBrace && t.start >= def_end)?;
-    let mut depth = 0;
-    for token in &tokens[open..] {
-        match token.kind {
-            Kind::OpenBrace => depth += 1,
-            Kind::CloseBrace => {
-                depth -= 1;
-                if depth == 0 {
-                    return Some(def_start..token.end);
-                }
-            }
-            _ => {}
-        }
-    }
-    None
+/// A file's tokens, lexed once for every declaration removed from it.
+pub(super) struct Lexed {
+    tokens: Vec<Token>,
 }
 
-/// `range` with what the SDK's fixer removes with it: the comments on the lines just before it,
-/// the rest of its line, and one side's blank lines when both sides have as many.
-pub(super) fn removal(source: &str, range: Range<usize>) -> Option<Range<usize>> {
-    let tokens = lex(source);
-    let first = tokens.iter().position(|t| t.start == range.start)?;
-    let last = tokens.iter().position(|t| t.end == range.end)?;
+impl Lexed {
+    pub(super) fn new(source: &str) -> Self {
+        Lexed {
+            tokens: lex(source),
+        }
+    }
 
-    // Backward, to just after a newline, an opening brace, or the comments that belong to it.
-    let mut start = tokens[first].start;
-    let mut index = first;
-    'backward: while index > 0 {
-        index -= 1;
-        let token = tokens[index];
-        start = token.start;
-        match token.kind {
-            Kind::Newline | Kind::OpenBrace => {
-                start = token.end;
-                break;
-            }
-            Kind::LineComment => {
-                let trailing = index;
-                while index > 0 {
-                    index -= 1;
-                    match tokens[index].kind {
-                        Kind::LineComment | Kind::BlockComment => continue,
-                        Kind::Newline => {
-                            start = tokens[index].end;
-                            break 'backward;
-                        }
-                        _ => {
-                            index = trailing;
-                            start = tokens[trailing].end;
-                            break 'backward;
-                        }
+    /// The block whose definition starts at byte `def_start` and ends at `def_end`: to the end of its
+    /// closing brace.
+    pub(super) fn block_range(&self, def_start: usize, def_end: usize) -> Option<Range<usize>> {
+        let tokens = &self.tokens;
+        let open = tokens
+            .iter()
+            .position(|t| t.kind == Kind::OpenBrace && t.start >= def_end)?;
+        let mut depth = 0;
+        for token in &tokens[open..] {
+            match token.kind {
+                Kind::OpenBrace => depth += 1,
+                Kind::CloseBrace => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return Some(def_start..token.end);
                     }
                 }
-                // The comments reach the file's first token.
-                start = tokens[index].start;
-                break;
+                _ => {}
             }
-            _ => {}
         }
-    }
-    let mut newlines_before = 0;
-    while index > 0 && tokens[index - 1].kind == Kind::Newline {
-        index -= 1;
-        newlines_before += 1;
+        None
     }
 
-    // Forward, to just after its newline or line comment, or before a closing brace.
-    let mut end = tokens[last].end;
-    let mut index = last;
-    while index + 1 < tokens.len() {
-        index += 1;
-        let token = tokens[index];
-        end = token.end;
-        match token.kind {
-            Kind::Newline | Kind::LineComment => break,
-            Kind::CloseBrace => {
-                end = token.start;
-                break;
+    /// `range` with what the SDK's fixer removes with it: the comments on the lines just before it,
+    /// the rest of its line, and one side's blank lines when both sides have as many.
+    pub(super) fn removal(&self, range: Range<usize>) -> Option<Range<usize>> {
+        let tokens = &self.tokens;
+        let first = tokens.iter().position(|t| t.start == range.start)?;
+        let last = tokens.iter().position(|t| t.end == range.end)?;
+
+        // Backward, to just after a newline, an opening brace, or the comments that belong to it.
+        let mut start = tokens[first].start;
+        let mut index = first;
+        'backward: while index > 0 {
+            index -= 1;
+            let token = tokens[index];
+            start = token.start;
+            match token.kind {
+                Kind::Newline | Kind::OpenBrace => {
+                    start = token.end;
+                    break;
+                }
+                Kind::LineComment => {
+                    let trailing = index;
+                    while index > 0 {
+                        index -= 1;
+                        match tokens[index].kind {
+                            Kind::LineComment | Kind::BlockComment => continue,
+                            Kind::Newline => {
+                                start = tokens[index].end;
+                                break 'backward;
+                            }
+                            _ => {
+                                index = trailing;
+                                start = tokens[trailing].end;
+                                break 'backward;
+                            }
+                        }
+                    }
+                    // The comments reach the file's first token.
+                    start = tokens[index].start;
+                    break;
+                }
+                _ => {}
             }
-            _ => {}
         }
+        let mut newlines_before = 0;
+        while index > 0 && tokens[index - 1].kind == Kind::Newline {
+            index -= 1;
+            newlines_before += 1;
+        }
+
+        // Forward, to just after its newline or line comment, or before a closing brace.
+        let mut end = tokens[last].end;
+        let mut index = last;
+        while index + 1 < tokens.len() {
+            index += 1;
+            let token = tokens[index];
+            end = token.end;
+            match token.kind {
+                Kind::Newline | Kind::LineComment => break,
+                Kind::CloseBrace => {
+                    end = token.start;
+                    break;
+                }
+                _ => {}
+            }
+        }
+        let mut newlines_after = 0;
+        let mut after = end;
+        while index + 1 < tokens.len() && tokens[index + 1].kind == Kind::Newline {
+            index += 1;
+            newlines_after += 1;
+            after = tokens[index].end;
+        }
+        if newlines_after > 0 && newlines_before == newlines_after {
+            end = after;
+        }
+        Some(start..end)
     }
-    let mut newlines_after = 0;
-    let mut after = end;
-    while index + 1 < tokens.len() && tokens[index + 1].kind == Kind::Newline {
-        index += 1;
-        newlines_after += 1;
-        after = tokens[index].end;
-    }
-    if newlines_after > 0 && newlines_before == newlines_after {
-        end = after;
-    }
-    Some(start..end)
 }
 
 /// What `hclwrite.Format` changes in a file already formatted (`terraform fmt`) that lost lines:
@@ -415,7 +428,9 @@ mod tests {
 
     fn remove(source: &str, what: &str) -> String {
         let start = source.find(what).unwrap();
-        let range = removal(source, start..start + what.len()).unwrap();
+        let range = Lexed::new(source)
+            .removal(start..start + what.len())
+            .unwrap();
         format!("{}{}", &source[..range.start], &source[range.end..])
     }
 
@@ -445,7 +460,7 @@ mod tests {
     #[test]
     fn a_block_ends_at_its_own_closing_brace() {
         let source = "variable \"x\" {\n  default = { a = \"}\" }\n}\nrest {}\n";
-        let range = block_range(source, 0, 12).unwrap();
+        let range = Lexed::new(source).block_range(0, 12).unwrap();
         assert_eq!(
             &source[range],
             "variable \"x\" {\n  default = { a = \"}\" }\n}"

@@ -140,20 +140,14 @@ pub(super) async fn check(rule: &Rule, runner: &impl Runner, fix: bool) -> Resul
     }
 
     let files = runner.get_files(GetFilesRequest {}).await?.files;
+    let files = super::hcl::native_files(&files);
     let mut references = Vec::new();
-    for (name, bytes) in &files {
-        if !name.ends_with(".tf") {
-            continue;
-        }
-        let source = String::from_utf8_lossy(bytes);
-        let Ok(body) = hcl_edit::parser::parse_body(&source) else {
-            continue;
-        };
+    for file in &files {
         let mut walker = Walker {
-            file: name,
+            file: &file.name,
             found: Vec::new(),
         };
-        walker.visit_body(&body);
+        walker.visit_body(&file.body);
         references.extend(walker.found);
     }
     let mut used_aliases = BTreeSet::new();
@@ -211,39 +205,46 @@ pub(super) async fn check(rule: &Rule, runner: &impl Runner, fix: bool) -> Resul
             format!("provider \"{provider}\" with alias \"{alias}\" is declared but not used");
         issues.push((message, range, true));
     }
-    let mut removals: BTreeMap<String, Vec<std::ops::Range<usize>>> = BTreeMap::new();
+    // What to remove, by file: a declaration's bytes, and whether it is a block.
+    let mut removals: BTreeMap<String, Vec<(std::ops::Range<usize>, bool)>> = BTreeMap::new();
     for (message, range, is_block) in issues {
         // The SDK's fixer removes from native syntax only.
         let fixable = range.as_ref().is_some_and(|r| r.filename.ends_with(".tf"));
         let applied = rule
             .emit_fixable(runner, message, range.clone(), fixable)
             .await?;
-        if !(fix && fixable && applied) {
-            continue;
+        if fix
+            && fixable
+            && applied
+            && let Some((file, span)) = bytes_of(&range)
+        {
+            removals.entry(file).or_default().push((span, is_block));
         }
-        let Some((file, span)) = bytes_of(&range) else {
-            continue;
-        };
-        let bytes = files.get(&file).map(Vec::as_slice).unwrap_or_default();
-        let source = String::from_utf8_lossy(bytes);
-        let whole = if is_block {
-            super::tokens::block_range(&source, span.start, span.end)
-        } else {
-            Some(span)
-        };
-        let removal = whole
-            .and_then(|whole| super::tokens::removal(&source, whole))
-            .ok_or_else(|| PluginError::new(format!("{file}: no token found to remove")))?;
-        removals.entry(file).or_default().push(removal);
     }
     let mut changes = std::collections::HashMap::new();
-    for (file, mut ranges) in removals {
-        let mut text = String::from_utf8_lossy(&files[&file]).into_owned();
+    for (name, declarations) in removals {
+        let Some(file) = files.iter().find(|file| file.name == name) else {
+            continue;
+        };
+        let lexed = super::tokens::Lexed::new(&file.source);
+        let mut ranges = Vec::new();
+        for (span, is_block) in declarations {
+            let whole = if is_block {
+                lexed.block_range(span.start, span.end)
+            } else {
+                Some(span)
+            };
+            let removal = whole
+                .and_then(|whole| lexed.removal(whole))
+                .ok_or_else(|| PluginError::new(format!("{name}: no token found to remove")))?;
+            ranges.push(removal);
+        }
+        let mut text = file.source.clone();
         ranges.sort_by_key(|range| std::cmp::Reverse(range.start));
         for range in ranges {
             text.replace_range(range, "");
         }
-        changes.insert(file, super::tokens::align(&text).into_bytes());
+        changes.insert(name, super::tokens::align(&text).into_bytes());
     }
     if !changes.is_empty() {
         runner
