@@ -148,6 +148,32 @@ fn corpus(case: &str) -> PathBuf {
         .join(case)
 }
 
+/// Asserts that the Rust ruleset printed what the bundled one printed, and exited as it did.
+fn assert_same_output(what: &str, bundled: &Run, rust: &Run) {
+    assert_eq!(
+        (rust.stdout.trim(), rust.status.code()),
+        (bundled.stdout.trim(), bundled.status.code()),
+        "{what}: the Rust ruleset's output and exit code, then the bundled one's\n\
+         --- rust:\n{rust}\n--- bundled:\n{bundled}"
+    );
+}
+
+/// Runs `rule` alone on `case` with each of `settings` in its `rule` block: the same output.
+fn same_output_with_rule_settings(case: &str, rule: &str, settings: &[&str]) {
+    for setting in settings {
+        let extra = format!("rule \"{rule}\" {{\n  enabled = true\n  {setting}\n}}\n");
+        let lint = Lint {
+            case,
+            settings: "preset = \"all\"",
+            extra: &extra,
+            format: "json",
+            args: &["--only", rule],
+        };
+        let (bundled, rust) = lint.both();
+        assert_same_output(&format!("`{setting}`"), &bundled, &rust);
+    }
+}
+
 /// A run's JSON output, its issues kept to the rules the Rust ruleset has.
 fn issues_of_our_rules(run: &Run) -> Value {
     let mut json: Value = serde_json::from_str(run.stdout.trim())
@@ -178,12 +204,7 @@ fn each_rule_reports_what_the_bundled_ruleset_reports() {
                     args: &["--only", rule, &module_flag],
                 };
                 let (bundled, rust) = lint.both();
-                assert_eq!(
-                    (rust.stdout.trim(), rust.status.code()),
-                    (bundled.stdout.trim(), bundled.status.code()),
-                    "{case}, {rule}, {module_flag}: the Rust ruleset's output and exit code, then \
-                     the bundled one's\n--- rust:\n{rust}\n--- bundled:\n{bundled}"
-                );
+                assert_same_output(&format!("{case}, {rule}, {module_flag}"), &bundled, &rust);
                 compared += 1;
             }
         }
@@ -226,11 +247,7 @@ fn fix_rewrites_the_same_bytes() {
             rust_text, bundled_text,
             "{case}: the fixed main.tf, ours then the bundled one"
         );
-        assert_eq!(
-            (rust.stdout.trim(), rust.status.code()),
-            (bundled.stdout.trim(), bundled.status.code()),
-            "{case}\n--- rust:\n{rust}\n--- bundled:\n{bundled}"
-        );
+        assert_same_output(case, &bundled, &rust);
     }
 }
 
@@ -252,28 +269,12 @@ fn copy_dir(from: &Path, to: &Path) {
 /// error of an unknown style.
 #[test]
 fn pinned_source_settings_are_read_as_the_bundled_rule_reads_them() {
-    for setting in [
+    let settings = [
         "style = \"semver\"",
         "default_branches = [\"feature\", \"develop\"]",
         "style = \"strict\"",
-    ] {
-        let extra = format!(
-            "rule \"terraform_module_pinned_source\" {{\n  enabled = true\n  {setting}\n}}\n"
-        );
-        let lint = Lint {
-            case: "pinned",
-            settings: "preset = \"all\"",
-            extra: &extra,
-            format: "json",
-            args: &["--only", "terraform_module_pinned_source"],
-        };
-        let (bundled, rust) = lint.both();
-        assert_eq!(
-            (rust.stdout.trim(), rust.status.code()),
-            (bundled.stdout.trim(), bundled.status.code()),
-            "`{setting}`: the Rust ruleset's output, then the bundled one's\n--- rust:\n{rust}\n--- bundled:\n{bundled}"
-        );
-    }
+    ];
+    same_output_with_rule_settings("pinned", "terraform_module_pinned_source", &settings);
 }
 
 /// `terraform_naming_convention`'s settings: formats, custom patterns and formats, per block type,
@@ -288,23 +289,7 @@ fn naming_settings_are_read_as_the_bundled_rule_reads_them() {
         "format = \"kebab\"",
         "module {}",
     ];
-    for setting in settings {
-        let extra =
-            format!("rule \"terraform_naming_convention\" {{\n  enabled = true\n  {setting}\n}}\n");
-        let lint = Lint {
-            case: "naming",
-            settings: "preset = \"all\"",
-            extra: &extra,
-            format: "json",
-            args: &["--only", "terraform_naming_convention"],
-        };
-        let (bundled, rust) = lint.both();
-        assert_eq!(
-            (rust.stdout.trim(), rust.status.code()),
-            (bundled.stdout.trim(), bundled.status.code()),
-            "`{setting}`: the Rust ruleset's output, then the bundled one's\n--- rust:\n{rust}\n--- bundled:\n{bundled}"
-        );
-    }
+    same_output_with_rule_settings("naming", "terraform_naming_convention", &settings);
 }
 
 /// Without `--only`: the presets, `rule` blocks and `disabled_by_default` pick the same rules.

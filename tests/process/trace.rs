@@ -5,12 +5,10 @@
 
 use std::path::Path;
 
-use go_plugin::tracing_opentelemetry;
 use go_plugin::{Client, ClientConfig, PluginError};
-use tests::otel::{RecordedSpan, provider_writing_to, read_spans};
+use tests::otel::{RecordedSpan, as_traced_host, read_spans};
 use tests::{AddHelper, Tester as _, TesterPlugin};
 use tracing::Instrument as _;
-use tracing_subscriber::layer::SubscriberExt as _;
 
 use super::stdio_logs::MirroredLogs;
 use super::{HANDSHAKE, eventually, plugin};
@@ -22,23 +20,6 @@ impl AddHelper for Adding {
     async fn sum(&self, a: i64, b: i64) -> Result<i64, PluginError> {
         Ok(a + b)
     }
-}
-
-/// Runs `body` as a host whose spans go to `host_spans` and whose mirrored plugin logs go to
-/// `logs`, on one thread (the subscriber is this thread's default).
-fn as_traced_host<F: Future<Output = ()>>(host_spans: &Path, logs: &MirroredLogs, body: F) {
-    use go_plugin::opentelemetry::trace::TracerProvider as _;
-
-    let provider = provider_writing_to(host_spans);
-    let subscriber = tracing_subscriber::registry()
-        .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("host")))
-        .with(logs.clone());
-    let _guard = tracing::subscriber::set_default(subscriber);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    runtime.block_on(body);
 }
 
 /// The one span named `name` in `path`, once it has ended.
@@ -64,7 +45,7 @@ fn the_hosts_trace_continues_in_the_plugin_and_back_through_a_callback() {
     let host_spans = dir.path().join("host.spans");
     let plugin_spans = dir.path().join("plugin.spans");
     let logs = MirroredLogs::default();
-    as_traced_host(&host_spans, &logs, async {
+    as_traced_host(&host_spans, logs.clone(), async {
         let mut command = plugin("");
         command.env("TEST_PLUGIN_SPANS", &plugin_spans);
         let client = Client::start(ClientConfig::new(HANDSHAKE, command))
@@ -89,23 +70,9 @@ fn the_hosts_trace_continues_in_the_plugin_and_back_through_a_callback() {
         let root = span_named(&host_spans, "host-call").await;
         assert!(root.is_root(), "{root:?}");
         let add_with = span_named(&plugin_spans, "plugintest.Tester/AddWith").await;
-        assert_eq!(
-            add_with.trace_id, root.trace_id,
-            "the plugin continues the host's trace"
-        );
-        assert_eq!(
-            add_with.parent_span_id, root.span_id,
-            "as the host span's child"
-        );
+        add_with.assert_child_of(&root, "the plugin's span continues the host's");
         let sum = span_named(&host_spans, "plugintest.AddHelper/Sum").await;
-        assert_eq!(
-            sum.trace_id, root.trace_id,
-            "the callback is in the same trace"
-        );
-        assert_eq!(
-            sum.parent_span_id, add_with.span_id,
-            "as the plugin span's child"
-        );
+        sum.assert_child_of(&add_with, "the callback's span continues the plugin's");
 
         let log = span_named(&plugin_spans, "plugintest.Tester/Log").await;
         assert_eq!(log.parent_span_id, root.span_id);
@@ -145,7 +112,7 @@ fn a_plugin_recording_nothing_passes_the_trace_on_to_its_callbacks() {
     for mode in ["", "no-logging"] {
         let dir = tempfile::tempdir().expect("temporary directory");
         let host_spans = dir.path().join("host.spans");
-        as_traced_host(&host_spans, &MirroredLogs::default(), async {
+        as_traced_host(&host_spans, MirroredLogs::default(), async {
             let client = Client::start(ClientConfig::new(HANDSHAKE, plugin(mode)))
                 .await
                 .expect("start");
@@ -158,10 +125,9 @@ fn a_plugin_recording_nothing_passes_the_trace_on_to_its_callbacks() {
             .await;
             let root = span_named(&host_spans, "host-call").await;
             let sum = span_named(&host_spans, "plugintest.AddHelper/Sum").await;
-            assert_eq!(sum.trace_id, root.trace_id, "mode {mode:?}: one trace");
-            assert_eq!(
-                sum.parent_span_id, root.span_id,
-                "mode {mode:?}: the plugin passed the host span on as the parent"
+            sum.assert_child_of(
+                &root,
+                &format!("mode {mode:?}: the plugin passed the host span on as the parent"),
             );
             client.kill().await;
         });

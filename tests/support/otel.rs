@@ -12,6 +12,8 @@ use std::path::{Path, PathBuf};
 use go_plugin::opentelemetry::trace::SpanId;
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanExporter};
+use tracing_subscriber::layer::{Layer, SubscriberExt as _};
+use tracing_subscriber::registry::Registry;
 
 /// One span a process recorded.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -27,6 +29,39 @@ impl RecordedSpan {
     pub fn is_root(&self) -> bool {
         self.parent_span_id == SpanId::INVALID.to_string()
     }
+
+    /// Asserts that this span is `parent`'s child, in its trace; `what` says which spans these are.
+    pub fn assert_child_of(&self, parent: &RecordedSpan, what: &str) {
+        assert_eq!(
+            self.trace_id, parent.trace_id,
+            "{what}: in the parent's trace"
+        );
+        assert_eq!(
+            self.parent_span_id, parent.span_id,
+            "{what}: the parent's child"
+        );
+    }
+}
+
+/// Runs `body` on this thread as a host whose spans go to `host_spans` (through
+/// `tracing-opentelemetry`), with `layer` beside; the subscriber is this thread's default.
+pub fn as_traced_host<L, F>(host_spans: &Path, layer: L, body: F)
+where
+    L: Layer<Registry> + Send + Sync + 'static,
+    F: Future<Output = ()>,
+{
+    use go_plugin::opentelemetry::trace::TracerProvider as _;
+
+    let provider = provider_writing_to(host_spans);
+    let subscriber = tracing_subscriber::registry()
+        .with(layer)
+        .with(go_plugin::tracing_opentelemetry::layer().with_tracer(provider.tracer("host")));
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(body);
 }
 
 /// The spans recorded in `path` so far, in the order they ended; none when it does not exist.

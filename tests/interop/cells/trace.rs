@@ -6,12 +6,9 @@ use std::process::Command;
 use std::time::Duration;
 
 use examples::{HANDSHAKE, Kv as _, KvPlugin};
-use go_plugin::opentelemetry::trace::TracerProvider as _;
-use go_plugin::tracing_opentelemetry;
 use go_plugin::{Client, ClientConfig};
-use tests::otel::{RecordedSpan, parse_spans, provider_writing_to, read_spans};
+use tests::otel::{RecordedSpan, as_traced_host, parse_spans, read_spans};
 use tracing::Instrument as _;
-use tracing_subscriber::layer::SubscriberExt as _;
 
 use crate::harness::{RUN_TIMEOUT, env, run, workdir};
 
@@ -43,15 +40,11 @@ fn go_host_with_otelgrpc_trace_continues_in_rust_plugin() {
     let ours = read_spans(&plugin_spans);
     for method in ["proto.KV/Put", "proto.KV/Get"] {
         let client = named(&go, method);
-        let server = named(&ours, method);
         assert_eq!(client.trace_id, root.trace_id, "{run}");
-        assert_eq!(
-            server.trace_id, root.trace_id,
-            "{method}: the Go trace, continued"
-        );
-        assert_eq!(
-            server.parent_span_id, client.span_id,
-            "{method}: our span is the Go client span's child"
+        let server = named(&ours, method);
+        server.assert_child_of(
+            client,
+            &format!("{method}: our span and the Go client span"),
         );
     }
     let put = named(&ours, "proto.KV/Put");
@@ -74,15 +67,8 @@ fn rust_host_trace_continues_in_go_plugin_with_otelgrpc() {
     let dir = workdir();
     let host_spans = dir.path().join("host.spans");
     let go_spans = dir.path().join("go.spans");
-    let provider = provider_writing_to(&host_spans);
-    let subscriber = tracing_subscriber::registry()
-        .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("host")));
-    let _guard = tracing::subscriber::set_default(subscriber);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    runtime.block_on(async {
+    let no_other_layer = tracing_subscriber::layer::Identity::new();
+    as_traced_host(&host_spans, no_other_layer, async {
         let mut command = Command::new(env().bin.join("otel/otelplugin"));
         command
             .current_dir(dir.path())
@@ -120,13 +106,6 @@ fn rust_host_trace_continues_in_go_plugin_with_otelgrpc() {
     let go = read_spans(&go_spans);
     for method in ["proto.KV/Put", "proto.KV/Get"] {
         let server = named(&go, method);
-        assert_eq!(
-            server.trace_id, root.trace_id,
-            "{method}: our trace, continued in Go"
-        );
-        assert_eq!(
-            server.parent_span_id, root.span_id,
-            "{method}: as our span's child"
-        );
+        server.assert_child_of(&root, &format!("{method}: the Go span and ours"));
     }
 }
