@@ -13,6 +13,8 @@ mod broker;
 mod calls;
 #[path = "process/deadlines.rs"]
 mod deadlines;
+#[path = "process/generic_unix.rs"]
+mod generic_unix;
 #[path = "process/hygiene.rs"]
 mod hygiene;
 #[path = "process/lifecycle.rs"]
@@ -89,6 +91,11 @@ fn sh(script: &str) -> Command {
     let mut command = Command::new("sh");
     command.arg("-c").arg(script);
     command
+}
+
+/// Whether this run forces `go-plugin`'s generic Unix path (`process/generic_unix.rs`).
+fn generic_unix() -> bool {
+    std::env::var_os("GO_PLUGIN_GENERIC_UNIX").is_some_and(|value| value == "1")
 }
 
 fn kill(child: &mut std::process::Child) {

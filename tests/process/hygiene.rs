@@ -145,6 +145,23 @@ fn a_plugin_keeps_its_socket_in_a_private_directory_it_removes() {
     assert!(!dir.exists(), "{} left behind", dir.display());
 }
 
+/// macOS's `$TMPDIR` (`/var/folders/xx/…/T/`) leaves too little of the 104-byte socket path
+/// (terraform#22198): a plugin whose temporary directory is that long still listens, in `/tmp`.
+#[test]
+fn a_temporary_directory_too_long_for_socket_paths_gives_way_to_tmp() {
+    let base = tempfile::tempdir().expect("tempdir");
+    let long = base
+        .path()
+        .join("t".repeat(100 - base.path().as_os_str().len()));
+    std::fs::create_dir(&long).expect("long temporary directory");
+    let (line, mut child) = handshake_line("", &[("TMPDIR", long.to_str().expect("utf-8"))]);
+    let socket = PathBuf::from(line.trim_end().split('|').nth(3).expect("address"));
+    let dir = socket.parent().expect("socket directory").to_path_buf();
+    assert_eq!(dir.parent(), Some(Path::new("/tmp")), "{line}");
+    assert!(socket.exists(), "{line}");
+    kill(&mut child);
+}
+
 #[tokio::test]
 async fn the_host_gives_each_plugin_a_private_socket_directory_and_removes_it() {
     let client = start("").await;

@@ -114,7 +114,10 @@ async fn a_reattached_host_signals_only_the_pid_it_was_told_about() {
     // SAFETY: plain signal delivery to the plugin this test started.
     unsafe { libc::kill(config.pid as libc::pid_t, libc::SIGSTOP) };
     client.kill().await;
-    assert!(client.exited());
+    // On the generic path the host sees a reattached plugin's exit only by looking at its pid
+    // now and then, and this plugin, the test's own child, stays a zombie until the test reaps
+    // it.
+    assert!(client.exited() || generic_unix());
     assert!(
         process_alive(child),
         "the host signalled {child}, which nobody told it about"

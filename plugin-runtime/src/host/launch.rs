@@ -14,7 +14,7 @@ use super::process::{Pipes, PluginProcess, reap};
 use super::secure::SecureConfig;
 use super::session::Target;
 use crate::error::Error;
-use crate::net::listener::PrivateDir;
+use crate::net::listener::{PrivateDir, socket_parent};
 use crate::net::tls::{HostIdentity, TlsConfig};
 use crate::protocol::handshake::{self, HandshakeConfig};
 use crate::rpc::exit;
@@ -208,7 +208,7 @@ fn socket_dir(command: &std::process::Command) -> Result<Option<PrivateDir>, Err
     if chosen {
         return Ok(None);
     }
-    PrivateDir::create(&std::env::temp_dir())
+    PrivateDir::create(&socket_parent())
         .map(Some)
         .map_err(|err| {
             Error::io(

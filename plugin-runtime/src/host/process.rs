@@ -6,7 +6,9 @@
 //! moment it reads it). Its children therefore cannot be killed as a group; instead the host
 //! finds them: the plugin's descendants in `/proc` (stopped first, so none can fork while the
 //! tree is walked), and, once the plugin itself has gone, the processes that still hold its
-//! stdout or stderr. Every signal goes through a pidfd, so a reused pid is never signalled.
+//! stdout or stderr. Every signal goes through a process handle, so a reused pid is never
+//! signalled. Where the OS has no handles (`sys`'s generic path), only the plugin itself is
+//! killed, by its pid, as go-plugin kills it.
 
 use std::os::fd::AsFd;
 use std::path::PathBuf;
@@ -15,7 +17,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use crate::rpc::exit::ExitNotifier;
-use crate::sys::process::{PidFd, kill_pid};
+use crate::sys::process::{ProcessHandle, kill_pid};
 use crate::sys::tree::{HeldPipe, children, pipe_holders};
 
 /// How many times the tree is walked for new processes while it is being stopped.
@@ -26,8 +28,8 @@ const FREEZE_ROUNDS: usize = 16;
 #[derive(Debug)]
 pub(crate) struct PluginProcess {
     pid: u32,
-    /// `None` when the kernel has no pidfds; `reaped` then guards against pid reuse.
-    handle: Option<PidFd>,
+    /// `None` when the OS has no process handles; `reaped` then guards against pid reuse.
+    handle: Option<ProcessHandle>,
     /// Set the moment the process is reaped, when its pid stops being its own.
     reaped: Arc<AtomicBool>,
     pipes: Pipes,
@@ -80,7 +82,7 @@ impl PluginProcess {
     pub(crate) fn new(pid: u32, pipes: Pipes) -> Self {
         PluginProcess {
             pid,
-            handle: PidFd::open(pid).ok(),
+            handle: ProcessHandle::open(pid).ok(),
             reaped: Arc::new(AtomicBool::new(false)),
             pipes,
             tree: true,
@@ -89,10 +91,23 @@ impl PluginProcess {
 
     /// A plugin this host did not start, known by a handle on its pid: only that process is
     /// ever signalled.
-    pub(crate) fn reattached(handle: PidFd) -> Self {
+    pub(crate) fn reattached(handle: ProcessHandle) -> Self {
         PluginProcess {
             pid: handle.pid(),
             handle: Some(handle),
+            reaped: Arc::new(AtomicBool::new(false)),
+            pipes: Pipes::default(),
+            tree: false,
+        }
+    }
+
+    /// A plugin this host did not start, known only by its pid, where the OS offers no handle:
+    /// only that pid is ever signalled, until the caller sets [`reaped`](Self::reaped) when it
+    /// sees the pid gone.
+    pub(crate) fn reattached_pid(pid: u32) -> Self {
+        PluginProcess {
+            pid,
+            handle: None,
             reaped: Arc::new(AtomicBool::new(false)),
             pipes: Pipes::default(),
             tree: false,
@@ -125,10 +140,13 @@ impl PluginProcess {
         let mut queue = vec![self.pid];
         while let Some(parent) = queue.pop() {
             for child in children(parent) {
-                if found.iter().any(|known: &PidFd| known.pid() == child) {
+                if found
+                    .iter()
+                    .any(|known: &ProcessHandle| known.pid() == child)
+                {
                     continue;
                 }
-                if let Ok(handle) = PidFd::open(child) {
+                if let Ok(handle) = ProcessHandle::open(child) {
                     queue.push(child);
                     found.push(handle);
                 }
@@ -154,32 +172,34 @@ impl PluginProcess {
     }
 
     fn kill_tree(&self) {
-        if !self.tree {
-            if let Some(root) = &self.handle {
-                let _ = root.kill();
-            }
-            return;
-        }
         let Some(root) = &self.handle else {
-            // No pidfds (Linux before 5.3): the process has not been reaped, so its pid is still
-            // its own; its children cannot be found safely.
+            // No process handles (the generic path, Linux before 5.3): the process has not been
+            // reaped (or, reattached, was not seen gone), so its pid is taken to be its own; its
+            // children cannot be found safely.
             kill_pid(self.pid);
             return;
         };
+        if !self.tree {
+            let _ = root.kill();
+            return;
+        }
         let mut tree = vec![];
         let _ = root.stop();
         let mut stopped = 0;
         for _ in 0..FREEZE_ROUNDS {
             let mut grew = false;
             let parents: Vec<u32> = std::iter::once(self.pid)
-                .chain(tree.iter().map(PidFd::pid))
+                .chain(tree.iter().map(ProcessHandle::pid))
                 .collect();
             for parent in parents {
                 for child in children(parent) {
-                    if tree.iter().any(|known: &PidFd| known.pid() == child) {
+                    if tree
+                        .iter()
+                        .any(|known: &ProcessHandle| known.pid() == child)
+                    {
                         continue;
                     }
-                    if let Ok(handle) = PidFd::open(child) {
+                    if let Ok(handle) = ProcessHandle::open(child) {
                         tree.push(handle);
                         grew = true;
                     }
@@ -207,7 +227,7 @@ impl PluginProcess {
         }
         let inodes: Vec<u64> = self.pipes.held.iter().map(|pipe| pipe.inode).collect();
         for pid in pipe_holders(&inodes) {
-            if let Ok(handle) = PidFd::open(pid) {
+            if let Ok(handle) = ProcessHandle::open(pid) {
                 let _ = handle.kill();
             }
         }
@@ -222,7 +242,7 @@ impl Drop for PluginProcess {
 
 /// A snapshot of a plugin's descendants.
 #[derive(Debug)]
-pub(crate) struct Descendants(Vec<PidFd>);
+pub(crate) struct Descendants(Vec<ProcessHandle>);
 
 impl Descendants {
     /// SIGKILL to every one still running.

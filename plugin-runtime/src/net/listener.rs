@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use tokio::net::{TcpListener, UnixListener};
 
 use crate::error::Error;
+use crate::sys::net::socket_path_max;
 use crate::sys::users::{create_private_dir, group_id, set_group, set_mode};
 
 /// Which kind of socket a plugin listens on.
@@ -69,6 +70,26 @@ pub(crate) struct SocketFile {
 #[derive(Debug)]
 pub(crate) struct PrivateDir(PathBuf);
 
+/// The longest name of a socket or private directory that this module makes: `plugin` or
+/// `plugin-dir` and ten digits.
+const LONGEST_NAME: usize = "plugin-dir".len() + 10;
+
+/// Where sockets and their private directories go: the temporary directory, unless a socket in
+/// a private directory there would not fit the OS's limit on socket paths (103 bytes on macOS,
+/// whose `$TMPDIR` is long: terraform#22198), and then `/tmp`.
+pub(crate) fn socket_parent() -> PathBuf {
+    let temp = std::env::temp_dir();
+    let longest = temp.as_os_str().len() + 2 * (1 + LONGEST_NAME);
+    if longest > socket_path_max() && Path::new("/tmp").is_dir() {
+        tracing::debug!(
+            temp_dir = %temp.display(),
+            "temporary directory too long for socket paths, using /tmp"
+        );
+        return PathBuf::from("/tmp");
+    }
+    temp
+}
+
 impl PrivateDir {
     /// A new directory only this user can enter (0700), in `parent`, for the sockets of one
     /// plugin: other local users cannot even reach them, whatever the sockets' own modes.
@@ -126,9 +147,9 @@ async fn bind_unix() -> Result<Listener, Error> {
     let mut private_dir = None;
     let dir = match std::env::var_os("PLUGIN_UNIX_SOCKET_DIR") {
         Some(dir) if !dir.is_empty() => PathBuf::from(dir),
-        _ if group.is_some() => std::env::temp_dir(),
+        _ if group.is_some() => socket_parent(),
         _ => {
-            let dir = PrivateDir::create(&std::env::temp_dir()).map_err(|err| {
+            let dir = PrivateDir::create(&socket_parent()).map_err(|err| {
                 Error::io(
                     "failed to create a private directory for the plugin socket",
                     err,
@@ -137,6 +158,15 @@ async fn bind_unix() -> Result<Listener, Error> {
             private_dir.insert(dir).path().to_path_buf()
         }
     };
+    let longest = dir.as_os_str().len() + 1 + LONGEST_NAME;
+    if longest > socket_path_max() {
+        return Err(Error::Serve(format!(
+            "socket directory {} is too long: a socket path in it would exceed the {} bytes \
+             this OS allows; set PLUGIN_UNIX_SOCKET_DIR to a shorter directory",
+            dir.display(),
+            socket_path_max()
+        )));
+    }
     let mut last_error = None;
     // A name collision with another plugin is possible but rare; a few tries settle it.
     for _ in 0..16 {

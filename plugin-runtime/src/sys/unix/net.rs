@@ -20,3 +20,11 @@ pub(crate) fn accept_error(err: &std::io::Error) -> AcceptError {
         _ => AcceptError::Fatal,
     }
 }
+
+/// The longest path a Unix socket can be bound at: `sun_path` less its NUL (103 bytes on macOS
+/// and the BSDs, 107 on Linux).
+pub(crate) fn socket_path_max() -> usize {
+    // SAFETY: all-zero is a valid sockaddr_un.
+    let address: libc::sockaddr_un = unsafe { std::mem::zeroed() };
+    address.sun_path.len() - 1
+}

@@ -1,20 +1,22 @@
-//! Waiting, on a thread of the caller's, until the process that started this one is gone: its
-//! handle becomes readable when it exits, or the pipe it reads our stdout from loses its reader
-//! (the write end reports `POLLERR`). Both are waited for by the kernel rather than polled.
+//! Waiting, on a thread of the caller's, until the process that started this one is gone: it
+//! exits, or the pipe it reads our stdout from loses its reader. Linux's pidfd and macOS's and
+//! the BSDs' kqueue let the kernel wake the thread; the generic path checks the parent now and
+//! then and asks `poll` about the pipe.
 
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::time::Duration;
 
-use super::process::PidFd;
-
-/// How often the parent is checked when the kernel offers no pidfd (Linux before 5.3).
+/// How often the parent is checked when the kernel offers no handle (the generic path, Linux
+/// before 5.3).
 const PARENT_POLL: Duration = Duration::from_secs(1);
 
 /// The parent process as it is now.
 #[derive(Debug)]
 pub(crate) struct Parent {
     pid: u32,
-    handle: Option<PidFd>,
+    /// Only Linux's poll uses one; a kqueue watches the pid itself.
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+    handle: Option<super::process::ProcessHandle>,
 }
 
 impl Parent {
@@ -22,17 +24,33 @@ impl Parent {
         let pid = std::os::unix::process::parent_id();
         // Opened after reading the parent: if the parent died in between, the handle is on
         // init, which the check below sees as a change of parent.
-        let handle = (pid > 1).then(|| PidFd::open(pid).ok()).flatten();
+        let handle = (pid > 1)
+            .then(|| super::process::ProcessHandle::open(pid).ok())
+            .flatten();
         Parent { pid, handle }
     }
 
     /// Blocks until the parent exits (this process is handed to another) or `pipe` (a write end,
     /// if any) loses its reader.
     pub(crate) fn wait_until_gone(&self, pipe: Option<&OwnedFd>) {
+        #[cfg(not(target_os = "linux"))]
+        if self.pid > 1
+            && !super::generic_forced()
+            && super::kernel::wait_until_gone(self.pid, pipe)
+        {
+            return;
+        }
+        self.poll_until_gone(pipe)
+    }
+
+    /// `poll` on the parent's handle (Linux) and on the pipe: `POLLERR` or `POLLHUP` on a write
+    /// end when its reader has gone.
+    fn poll_until_gone(&self, pipe: Option<&OwnedFd>) {
         let mut fds = Vec::with_capacity(2);
+        #[cfg(target_os = "linux")]
         if let Some(handle) = &self.handle {
             fds.push(libc::pollfd {
-                fd: handle.as_fd().as_raw_fd(),
+                fd: handle.kernel().as_raw_fd(),
                 events: libc::POLLIN,
                 revents: 0,
             });
@@ -45,9 +63,10 @@ impl Parent {
                 revents: 0,
             });
         }
-        // Without a pidfd the parent is checked now and then; with one, never: only the kernel
+        // Without a handle the parent is checked now and then; with one, never: only the kernel
         // wakes the thread.
-        let timeout = if self.handle.is_some() {
+        let watched = cfg!(target_os = "linux") && self.handle.is_some();
+        let timeout = if watched {
             -1
         } else {
             PARENT_POLL.as_millis() as libc::c_int
