@@ -14,7 +14,9 @@ use super::process::{Pipes, PluginProcess, reap};
 use super::secure::SecureConfig;
 use super::session::Target;
 use crate::error::Error;
-use crate::net::listener::{PrivateDir, socket_parent};
+use crate::net::listener::PrivateDir;
+#[cfg(unix)]
+use crate::net::listener::socket_parent;
 use crate::net::tls::{HostIdentity, TlsConfig};
 use crate::protocol::handshake::{self, HandshakeConfig};
 use crate::rpc::exit;
@@ -198,6 +200,7 @@ pub(crate) async fn launch(
     })
 }
 
+#[cfg(unix)]
 /// A private directory (0700) for the plugin's sockets, removed once it has exited, unless the
 /// command chose a directory or a group of its own (`PLUGIN_UNIX_SOCKET_DIR`,
 /// `PLUGIN_UNIX_SOCKET_GROUP`). go-plugin's plugins, and ours, put their sockets there.
@@ -216,6 +219,12 @@ fn socket_dir(command: &std::process::Command) -> Result<Option<PrivateDir>, Err
                 err,
             )
         })
+}
+
+/// No Unix sockets on Windows: the plugin listens on TCP.
+#[cfg(not(unix))]
+fn socket_dir(_command: &std::process::Command) -> Result<Option<PrivateDir>, Error> {
+    Ok(None)
 }
 
 /// Builds the child command with go-plugin's environment and stdio.

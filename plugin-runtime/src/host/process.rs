@@ -10,7 +10,6 @@
 //! signalled. Where the OS has no handles (`sys`'s generic path), only the plugin itself is
 //! killed, by its pid, as go-plugin kills it.
 
-use std::os::fd::AsFd;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -18,10 +17,7 @@ use std::time::Duration;
 
 use crate::rpc::exit::ExitNotifier;
 use crate::sys::process::{ProcessHandle, kill_pid};
-use crate::sys::tree::{HeldPipe, children, pipe_holders};
-
-/// How many times the tree is walked for new processes while it is being stopped.
-const FREEZE_ROUNDS: usize = 16;
+use crate::sys::tree::{Descendants, HeldPipe, Tree, pipe_holders};
 
 /// A plugin process the host may signal. Dropping it kills the process and everything it
 /// started, so an error anywhere between spawn and a working client leaves nothing behind.
@@ -33,9 +29,9 @@ pub(crate) struct PluginProcess {
     /// Set the moment the process is reaped, when its pid stops being its own.
     reaped: Arc<AtomicBool>,
     pipes: Pipes,
-    /// Whether the processes it started are the host's to kill too: not for a reattached
-    /// plugin, whose host only knows its pid.
-    tree: bool,
+    /// The processes it started, the host's to kill too: not for a reattached plugin, whose
+    /// host only knows its pid.
+    tree: Option<Tree>,
 }
 
 /// The plugin's stdout and stderr pipes, and how many of them have writers left (a process that
@@ -52,7 +48,7 @@ pub(crate) struct Pipes {
 
 impl Pipes {
     /// Records `pipe` (the host's reading end); call [`Pipes::closed`] when it reaches EOF.
-    pub(crate) fn watch(&mut self, pipe: &impl AsFd) {
+    pub(crate) fn watch(&mut self, pipe: &impl crate::sys::tree::AsPipe) {
         let Some(held) = HeldPipe::hold(pipe) else {
             return;
         };
@@ -80,12 +76,14 @@ impl PluginProcess {
     /// Must be called before the process can be reaped (before [`reap`] runs), so that the
     /// pidfd is the plugin's.
     pub(crate) fn new(pid: u32, pipes: Pipes) -> Self {
+        let handle = ProcessHandle::open(pid).ok();
+        let tree = handle.as_ref().and_then(Tree::adopt);
         PluginProcess {
             pid,
-            handle: ProcessHandle::open(pid).ok(),
+            handle,
             reaped: Arc::new(AtomicBool::new(false)),
             pipes,
-            tree: true,
+            tree,
         }
     }
 
@@ -97,7 +95,7 @@ impl PluginProcess {
             handle: Some(handle),
             reaped: Arc::new(AtomicBool::new(false)),
             pipes: Pipes::default(),
-            tree: false,
+            tree: None,
         }
     }
 
@@ -110,7 +108,7 @@ impl PluginProcess {
             handle: None,
             reaped: Arc::new(AtomicBool::new(false)),
             pipes: Pipes::default(),
-            tree: false,
+            tree: None,
         }
     }
 
@@ -132,27 +130,11 @@ impl PluginProcess {
     }
 
     /// The plugin's descendants as they are now, to be killed should they outlive it.
-    pub(crate) fn descendants(&self) -> Descendants {
-        let mut found = Vec::new();
-        if !self.tree || self.handle.is_none() || !self.alive() {
-            return Descendants(found);
+    pub(crate) fn descendants(&self) -> Option<Descendants> {
+        match (&self.tree, &self.handle) {
+            (Some(tree), Some(root)) => Some(tree.snapshot(root)),
+            _ => None,
         }
-        let mut queue = vec![self.pid];
-        while let Some(parent) = queue.pop() {
-            for child in children(parent) {
-                if found
-                    .iter()
-                    .any(|known: &ProcessHandle| known.pid() == child)
-                {
-                    continue;
-                }
-                if let Ok(handle) = ProcessHandle::open(child) {
-                    queue.push(child);
-                    found.push(handle);
-                }
-            }
-        }
-        Descendants(found)
     }
 
     /// Gives the pipes up to `limit` to report EOF once the plugin and its descendants are gone,
@@ -165,9 +147,7 @@ impl PluginProcess {
     /// SIGKILL to the plugin and everything it started: its descendants (stopped first, so the
     /// walk sees every one) and, once it has gone, whatever still holds its stdout or stderr.
     pub(crate) fn kill(&self) {
-        if self.alive() {
-            self.kill_tree();
-        }
+        self.kill_tree();
         self.kill_pipe_holders();
     }
 
@@ -176,46 +156,17 @@ impl PluginProcess {
             // No process handles (the generic path, Linux before 5.3): the process has not been
             // reaped (or, reattached, was not seen gone), so its pid is taken to be its own; its
             // children cannot be found safely.
-            kill_pid(self.pid);
+            if self.alive() {
+                kill_pid(self.pid);
+            }
             return;
         };
-        if !self.tree {
-            let _ = root.kill();
-            return;
-        }
-        let mut tree = vec![];
-        let _ = root.stop();
-        let mut stopped = 0;
-        for _ in 0..FREEZE_ROUNDS {
-            let mut grew = false;
-            let parents: Vec<u32> = std::iter::once(self.pid)
-                .chain(tree.iter().map(ProcessHandle::pid))
-                .collect();
-            for parent in parents {
-                for child in children(parent) {
-                    if tree
-                        .iter()
-                        .any(|known: &ProcessHandle| known.pid() == child)
-                    {
-                        continue;
-                    }
-                    if let Ok(handle) = ProcessHandle::open(child) {
-                        tree.push(handle);
-                        grew = true;
-                    }
-                }
+        match &self.tree {
+            Some(tree) => tree.kill(root),
+            None if self.alive() => {
+                let _ = root.kill();
             }
-            for handle in &tree[stopped..] {
-                let _ = handle.stop();
-            }
-            stopped = tree.len();
-            if !grew {
-                break;
-            }
-        }
-        let _ = root.kill();
-        for handle in &tree {
-            let _ = handle.kill();
+            None => {}
         }
     }
 
@@ -237,19 +188,6 @@ impl PluginProcess {
 impl Drop for PluginProcess {
     fn drop(&mut self) {
         self.kill();
-    }
-}
-
-/// A snapshot of a plugin's descendants.
-#[derive(Debug)]
-pub(crate) struct Descendants(Vec<ProcessHandle>);
-
-impl Descendants {
-    /// SIGKILL to every one still running.
-    pub(crate) fn kill(&self) {
-        for handle in &self.0 {
-            let _ = handle.kill();
-        }
     }
 }
 

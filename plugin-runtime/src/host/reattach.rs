@@ -85,7 +85,7 @@ pub(crate) async fn find(config: &ReattachConfig, tls: Tls) -> Result<Target, Er
 async fn reachable(address: &Network) -> bool {
     let connect = async {
         match address {
-            Network::Unix(path) => tokio::net::UnixStream::connect(path).await.is_ok(),
+            Network::Unix(path) => crate::net::transport::connect_unix(path).await.is_ok(),
             Network::Tcp(address) => {
                 tokio::net::TcpStream::connect(crate::net::transport::tcp_target(address))
                     .await

@@ -240,7 +240,9 @@ impl Session {
             // SIGKILL is not refused; only a process stuck in the kernel takes longer than this.
             let _ = tokio::time::timeout(REAP_MARGIN, self.exit.wait()).await;
         }
-        descendants.kill();
+        if let Some(descendants) = descendants {
+            descendants.kill();
+        }
         process.pipes_closed_within(PIPE_EOF).await;
         process.kill();
     }

@@ -3,21 +3,28 @@
 //! The rules follow go-plugin's `serverListener`: the socket lives in `PLUGIN_UNIX_SOCKET_DIR`
 //! (or the temporary directory) under a `plugin<digits>` name and is group-writable for
 //! `PLUGIN_UNIX_SOCKET_GROUP`; TCP binds the first free port of `PLUGIN_MIN_PORT..=PLUGIN_MAX_PORT`
-//! on 127.0.0.1. The socket file is removed when the listener is dropped.
+//! on 127.0.0.1. The socket file is removed when the listener is dropped. On Windows, as with
+//! go-plugin, a plugin always listens on TCP.
 
+#[cfg(unix)]
 use std::path::{Path, PathBuf};
 
-use tokio::net::{TcpListener, UnixListener};
+use tokio::net::TcpListener;
+#[cfg(unix)]
+use tokio::net::UnixListener;
 
+use super::io::BoxedIo;
 use crate::error::Error;
+#[cfg(unix)]
 use crate::sys::net::socket_path_max;
+#[cfg(unix)]
 use crate::sys::users::{create_private_dir, group_id, set_group, set_mode};
 
 /// Which kind of socket a plugin listens on.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Transport {
-    /// A Unix domain socket (what go-plugin uses everywhere but Windows).
+    /// A Unix domain socket (what go-plugin uses everywhere but Windows; TCP there).
     #[default]
     Unix,
     /// TCP on 127.0.0.1, in the port range the host set.
@@ -27,6 +34,7 @@ pub enum Transport {
 /// A bound listener and the address it prints in the handshake.
 #[derive(Debug)]
 pub(crate) enum Listener {
+    #[cfg(unix)]
     Unix {
         listener: UnixListener,
         socket: SocketFile,
@@ -40,6 +48,7 @@ impl Listener {
     /// `unix` or `tcp`: field 3 of the handshake.
     pub(crate) fn network(&self) -> &'static str {
         match self {
+            #[cfg(unix)]
             Listener::Unix { .. } => "unix",
             Listener::Tcp { .. } => "tcp",
         }
@@ -48,6 +57,7 @@ impl Listener {
     /// The socket path or `127.0.0.1:port`: field 4 of the handshake.
     pub(crate) fn address(&self) -> String {
         match self {
+            #[cfg(unix)]
             Listener::Unix { socket, .. } => socket.path().display().to_string(),
             Listener::Tcp { listener } => match listener.local_addr() {
                 Ok(addr) => addr.to_string(),
@@ -55,8 +65,25 @@ impl Listener {
             },
         }
     }
+
+    /// The next connection, as it is; Nagle's algorithm off on TCP.
+    pub(crate) async fn accept(&self) -> std::io::Result<BoxedIo> {
+        match self {
+            #[cfg(unix)]
+            Listener::Unix { listener, .. } => {
+                let (stream, _) = listener.accept().await?;
+                Ok(Box::pin(stream))
+            }
+            Listener::Tcp { listener } => {
+                let (stream, _) = listener.accept().await?;
+                let _ = stream.set_nodelay(true);
+                Ok(Box::pin(stream))
+            }
+        }
+    }
 }
 
+#[cfg(unix)]
 /// Removes the socket file when dropped, and the private directory it was made in, so a plugin
 /// leaves nothing behind.
 #[derive(Debug)]
@@ -66,14 +93,17 @@ pub(crate) struct SocketFile {
     _private_dir: Option<PrivateDir>,
 }
 
+#[cfg(unix)]
 /// A private directory that is removed, with what is left in it, when dropped.
 #[derive(Debug)]
 pub(crate) struct PrivateDir(PathBuf);
 
+#[cfg(unix)]
 /// The longest name of a socket or private directory that this module makes: `plugin` or
 /// `plugin-dir` and ten digits.
 const LONGEST_NAME: usize = "plugin-dir".len() + 10;
 
+#[cfg(unix)]
 /// Where sockets and their private directories go: the temporary directory, unless a socket in
 /// a private directory there would not fit the OS's limit on socket paths (103 bytes on macOS,
 /// whose `$TMPDIR` is long: terraform#22198), and then `/tmp`.
@@ -90,6 +120,7 @@ pub(crate) fn socket_parent() -> PathBuf {
     temp
 }
 
+#[cfg(unix)]
 impl PrivateDir {
     /// A new directory only this user can enter (0700), in `parent`, for the sockets of one
     /// plugin: other local users cannot even reach them, whatever the sockets' own modes.
@@ -113,18 +144,40 @@ impl PrivateDir {
     }
 }
 
+#[cfg(unix)]
 impl Drop for PrivateDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 
+/// None on Windows, where plugins listen on TCP.
+#[cfg(not(unix))]
+#[derive(Debug)]
+pub(crate) enum PrivateDir {}
+
+#[cfg(not(unix))]
+impl PrivateDir {
+    pub(crate) fn path(&self) -> &std::path::Path {
+        match *self {}
+    }
+}
+
+#[cfg(not(unix))]
+impl Drop for PrivateDir {
+    fn drop(&mut self) {
+        match *self {}
+    }
+}
+
+#[cfg(unix)]
 impl SocketFile {
     pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 }
 
+#[cfg(unix)]
 impl Drop for SocketFile {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.path);
@@ -134,11 +187,15 @@ impl Drop for SocketFile {
 /// Binds the listener the environment asks for.
 pub(crate) async fn bind(transport: Transport) -> Result<Listener, Error> {
     match transport {
+        #[cfg(unix)]
         Transport::Unix => bind_unix().await,
+        #[cfg(not(unix))]
+        Transport::Unix => bind_tcp().await,
         Transport::Tcp => bind_tcp().await,
     }
 }
 
+#[cfg(unix)]
 /// The socket goes where the host says (`PLUGIN_UNIX_SOCKET_DIR`), in the shared temporary
 /// directory when a group must reach it (`PLUGIN_UNIX_SOCKET_GROUP`), and otherwise in a private
 /// directory of its own.
@@ -197,6 +254,7 @@ async fn bind_unix() -> Result<Listener, Error> {
     ))
 }
 
+#[cfg(unix)]
 fn random_digits() -> u64 {
     use std::hash::{BuildHasher, Hasher};
     let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
@@ -207,6 +265,7 @@ fn random_digits() -> u64 {
     hasher.finish() % 10_000_000_000
 }
 
+#[cfg(unix)]
 /// `chgrp` the socket to `group` (a name or a numeric id) and make it `0660`, as go-plugin does.
 fn set_group_writable(path: &Path, group: &str) -> Result<(), Error> {
     let gid = group_id(group).ok_or_else(|| {

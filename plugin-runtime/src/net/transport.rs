@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::net::{TcpStream, UnixStream};
+use tokio::net::TcpStream;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::service::Routes;
 use tonic::transport::Server;
@@ -172,13 +172,33 @@ pub(crate) fn dial_tonic(address: &Network, tls: &Tls) -> Channel {
 /// One connection to `address`, through `tls`.
 pub(crate) async fn connect(address: &Network, tls: &Tls) -> std::io::Result<BoxedIo> {
     match address {
-        Network::Unix(path) => tls.connect(UnixStream::connect(path).await?).await,
+        Network::Unix(path) => tls.connect(connect_unix(path).await?).await,
         Network::Tcp(address) => {
             let stream = TcpStream::connect(tcp_target(address)).await?;
             stream.set_nodelay(true)?;
             tls.connect(stream).await
         }
     }
+}
+
+/// A connection to the Unix socket at `path`.
+#[cfg(unix)]
+pub(crate) async fn connect_unix(
+    path: &std::path::Path,
+) -> std::io::Result<tokio::net::UnixStream> {
+    tokio::net::UnixStream::connect(path).await
+}
+
+/// No Unix sockets here: go-plugin uses TCP on Windows.
+#[cfg(not(unix))]
+pub(crate) async fn connect_unix(path: &std::path::Path) -> std::io::Result<TcpStream> {
+    Err(std::io::Error::new(
+        std::io::ErrorKind::Unsupported,
+        format!(
+            "dial unix {}: Unix sockets are not supported on this OS",
+            path.display()
+        ),
+    ))
 }
 
 /// Go dials `:1234` as the local host; so do we.
@@ -233,16 +253,7 @@ fn server() -> Server {
 /// its streams are not).
 pub(crate) async fn accept_one(listener: &Listener) -> std::io::Result<BoxedIo> {
     loop {
-        let accepted: std::io::Result<BoxedIo> = match listener {
-            Listener::Unix { listener, .. } => {
-                listener.accept().await.map(|(s, _)| Box::pin(s) as BoxedIo)
-            }
-            Listener::Tcp { listener } => listener.accept().await.map(|(s, _)| {
-                let _ = s.set_nodelay(true);
-                Box::pin(s) as BoxedIo
-            }),
-        };
-        match accepted {
+        match listener.accept().await {
             Ok(io) => return Ok(io),
             Err(err) => {
                 if accept_failed(std::io::Error::new(err.kind(), err.to_string())).await {
@@ -261,28 +272,14 @@ async fn accept_loop<C: Send + 'static>(
     accepted: tokio::sync::mpsc::Sender<std::io::Result<ServerIo<C>>>,
 ) {
     loop {
-        let io: BoxedIo = match &listener {
-            Listener::Unix { listener, .. } => match listener.accept().await {
-                Ok((stream, _)) => Box::pin(stream),
-                Err(err) => {
-                    if accept_failed(err).await {
-                        return;
-                    }
-                    continue;
+        let io = match listener.accept().await {
+            Ok(io) => io,
+            Err(err) => {
+                if accept_failed(err).await {
+                    return;
                 }
-            },
-            Listener::Tcp { listener } => match listener.accept().await {
-                Ok((stream, _)) => {
-                    let _ = stream.set_nodelay(true);
-                    Box::pin(stream)
-                }
-                Err(err) => {
-                    if accept_failed(err).await {
-                        return;
-                    }
-                    continue;
-                }
-            },
+                continue;
+            }
         };
         if !hand_over(io, &tls, &info, &accepted).await {
             return;

@@ -5,7 +5,6 @@
 use std::ffi::OsString;
 use std::fmt;
 use std::io::Write;
-use std::path::PathBuf;
 
 use super::{ServeConfig, Services, Signals, listen, run};
 use crate::error::Error;
@@ -91,7 +90,10 @@ pub(super) async fn serve(config: ServeConfig, debug: Debug) -> Result<(), Error
 
 fn address(listener: &Listener) -> ReattachAddress {
     match listener {
-        Listener::Unix { .. } => ReattachAddress::Unix(PathBuf::from(listener.address())),
+        #[cfg(unix)]
+        Listener::Unix { .. } => {
+            ReattachAddress::Unix(std::path::PathBuf::from(listener.address()))
+        }
         Listener::Tcp { .. } => ReattachAddress::Tcp(listener.address()),
     }
 }

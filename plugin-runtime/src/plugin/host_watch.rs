@@ -6,7 +6,7 @@
 //! rather than the host. A plugin notices within microseconds of the host's death, even a
 //! SIGKILL.
 
-use std::os::fd::OwnedFd;
+use std::fs::File;
 
 use tokio::sync::watch;
 
@@ -17,7 +17,7 @@ use crate::sys::parent::Parent;
 #[derive(Debug)]
 pub(super) struct HostWatch {
     parent: Parent,
-    host_stdout: Option<OwnedFd>,
+    host_stdout: Option<File>,
 }
 
 impl HostWatch {

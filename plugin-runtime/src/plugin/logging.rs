@@ -2,7 +2,6 @@
 //! installs, and what `serve` installs when the plugin's author has installed nothing.
 
 use std::fs::File;
-use std::os::fd::OwnedFd;
 use std::sync::Arc;
 
 use crate::error::Error;
@@ -25,6 +24,6 @@ pub fn init_plugin_logging() -> Result<(), Error> {
 ///
 /// Does nothing when a global subscriber is already installed: the plugin's author has chosen
 /// their own logging, perhaps with [`init_plugin_logging`] itself.
-pub(crate) fn install_plugin_subscriber(stderr_copy: OwnedFd) {
-    let _ = install(HclogLayer::with_writer(Arc::new(File::from(stderr_copy))));
+pub(crate) fn install_plugin_subscriber(stderr_copy: File) {
+    let _ = install(HclogLayer::with_writer(Arc::new(stderr_copy)));
 }

@@ -6,8 +6,7 @@ use std::io::Write;
 /// Writes every panic to the log channel as a `panic: …` line, which go-plugin's host (and ours)
 /// logs at ERROR with everything after it. Without this, the panic message would only travel
 /// through `GRPCStdio`, which most hosts discard. The previous hook still runs.
-pub(super) fn report_panics_on(log: std::os::fd::OwnedFd) {
-    let log = std::fs::File::from(log);
+pub(super) fn report_panics_on(log: std::fs::File) {
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         let thread = std::thread::current();

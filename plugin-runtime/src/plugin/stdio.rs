@@ -3,7 +3,7 @@
 //! writes go to the host instead of being drained and discarded. The log channel keeps a
 //! duplicate of the original stderr.
 
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::fs::File;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -38,12 +38,13 @@ pub(crate) struct StdioService {
 #[derive(Debug)]
 pub(crate) struct StdioFeed {
     tx: mpsc::Sender<Result<StdioData, Status>>,
-    pipes: Vec<RawFd>,
+    /// A copy of each pipe's reading end, to ask how much is still in it.
+    pipes: Vec<File>,
 }
 
 /// Duplicates the current stderr so logs keep reaching the host's log parser after fd 2 is
 /// redirected.
-pub(crate) fn duplicate_stderr() -> Result<OwnedFd, Error> {
+pub(crate) fn duplicate_stderr() -> Result<File, Error> {
     crate::sys::stdio::duplicate_stderr()
         .map_err(|err| Error::io("failed to duplicate stderr", err))
 }
@@ -78,7 +79,10 @@ impl StdioFeed {
         ] {
             let read =
                 redirect(output).map_err(|err| Error::io("failed to redirect stdio", err))?;
-            self.pipes.push(read.as_raw_fd());
+            self.pipes.push(
+                read.try_clone()
+                    .map_err(|err| Error::io("failed to redirect stdio", err))?,
+            );
             // A thread of its own, not a task: a plugin that blocks runtime workers in
             // `println!` on a full pipe must not also stop the reader that empties the pipe.
             let tx = self.tx.clone();
@@ -87,7 +91,7 @@ impl StdioFeed {
                     "plugin-stdio-{}",
                     channel.as_str_name().to_lowercase()
                 ))
-                .spawn(move || forward(std::fs::File::from(read), channel, tx))
+                .spawn(move || forward(read, channel, tx))
                 .map_err(|err| Error::io("failed to start the stdio thread", err))?;
         }
         Ok(())
@@ -97,15 +101,11 @@ impl StdioFeed {
     /// being handed to the host's stream is not counted).
     pub(crate) fn is_drained(&self) -> bool {
         let queued = self.tx.max_capacity() - self.tx.capacity();
-        queued == 0 && self.pipes.iter().all(|&fd| pending_bytes(fd) == 0)
+        queued == 0 && self.pipes.iter().all(|pipe| pending_bytes(pipe) == 0)
     }
 }
 
-fn forward(
-    mut reader: std::fs::File,
-    channel: Channel,
-    tx: mpsc::Sender<Result<StdioData, Status>>,
-) {
+fn forward(mut reader: File, channel: Channel, tx: mpsc::Sender<Result<StdioData, Status>>) {
     use std::io::Read;
     let mut buf = vec![0u8; CHUNK];
     loop {

@@ -10,6 +10,9 @@
 //!   ([`unix::generic_forced`]), so the code macOS and the BSDs fall back on is run in CI, not
 //!   only compiled.
 //!
+//! - `windows/`: process handles, a Job Object per plugin, the parent's handle, console events,
+//!   `SetStdHandle`.
+//!
 //! This is the only module where `unsafe` is allowed; the layers above see safe functions and
 //! types only.
 #![allow(unsafe_code)]
@@ -18,3 +21,18 @@
 mod unix;
 #[cfg(unix)]
 pub(crate) use unix::*;
+#[cfg(windows)]
+mod windows;
+#[cfg(windows)]
+pub(crate) use windows::*;
+
+/// How an accept loop should take a failed `accept`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum AcceptError {
+    /// Out of descriptors or memory: retry after a pause (Go's `net/http` server does the same).
+    OutOfResources,
+    /// A connection that failed before it was accepted, or an interrupted call: retry at once.
+    Passing,
+    /// The listener itself is broken: the loop ends.
+    Fatal,
+}

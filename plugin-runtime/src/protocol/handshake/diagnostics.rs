@@ -6,7 +6,9 @@
 
 use std::path::Path;
 
-use crate::sys::users::{FileOwner, current_ids, group_name, user_name};
+use crate::sys::users::FileOwner;
+#[cfg(unix)]
+use crate::sys::users::{current_ids, group_name, user_name};
 
 const EOF_NOTE: &str = "Failed to read any lines from plugin's stdout\n";
 
@@ -42,7 +44,19 @@ fn notes_about(path: &Path) -> String {
     let mut notes = String::from("\nAdditional notes about plugin:\n");
     notes.push_str(&format!("  Path: {}\n", path.display()));
     notes.push_str(&format!("  Mode: {}\n", file_mode(meta.mode)));
+    // Owners only on Unix, as go-plugin's notes on Windows.
+    #[cfg(unix)]
+    owners(&mut notes, meta);
 
+    if let Some(arch) = executable_architecture(path) {
+        notes.push_str(&format!("  {arch} (current architecture: {})\n", go_arch()));
+    }
+    notes
+}
+
+/// The file's owner and group, and this process's.
+#[cfg(unix)]
+fn owners(notes: &mut String, meta: FileOwner) {
     let (uid, gid) = current_ids();
     notes.push_str(&format!(
         "  Owner: {} [{}] (current: {} [{}])\n",
@@ -58,11 +72,6 @@ fn notes_about(path: &Path) -> String {
         gid,
         group_name(gid).as_deref().unwrap_or("?"),
     ));
-
-    if let Some(arch) = executable_architecture(path) {
-        notes.push_str(&format!("  {arch} (current architecture: {})\n", go_arch()));
-    }
-    notes
 }
 
 /// Go's `os.FileMode.String()` for a `st_mode` value: type letters (or `-`), then `rwxrwxrwx`.
@@ -255,7 +264,7 @@ pub(super) fn go_arch() -> &'static str {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, unix))]
 mod tests {
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
 

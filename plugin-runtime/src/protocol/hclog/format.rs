@@ -77,7 +77,7 @@ impl HclogLayer {
     pub fn new() -> Result<Self, Error> {
         let stderr = crate::sys::stdio::duplicate_stderr()
             .map_err(|err| Error::io("failed to duplicate stderr for logging", err))?;
-        Ok(HclogLayer::with_writer(Arc::new(File::from(stderr))))
+        Ok(HclogLayer::with_writer(Arc::new(stderr)))
     }
 }
 

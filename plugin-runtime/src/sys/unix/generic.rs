@@ -27,7 +27,7 @@ impl Handle {
     }
 }
 
-pub(crate) fn wait_until_gone(_parent: u32, _pipe: Option<&std::os::fd::OwnedFd>) -> bool {
+pub(crate) fn wait_until_gone(_parent: u32, _pipe: Option<&std::fs::File>) -> bool {
     false
 }
 

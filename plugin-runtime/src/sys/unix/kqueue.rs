@@ -179,7 +179,7 @@ impl AsFd for Handle {
 
 /// Blocks until `parent` exits or `pipe` (a write end) loses its reader; `false` when the kqueue
 /// cannot be set up, for the caller's generic wait.
-pub(crate) fn wait_until_gone(parent: u32, pipe: Option<&OwnedFd>) -> bool {
+pub(crate) fn wait_until_gone(parent: u32, pipe: Option<&std::fs::File>) -> bool {
     let Ok(parent) = super::process::valid_pid(parent) else {
         return false;
     };

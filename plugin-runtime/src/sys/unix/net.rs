@@ -1,15 +1,6 @@
 //! What an operating system's error from `accept` means for a server's accept loop.
 
-/// How an accept loop should take a failed `accept`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum AcceptError {
-    /// Out of descriptors or memory: retry after a pause (Go's `net/http` server does the same).
-    OutOfResources,
-    /// A connection that failed before it was accepted, or an interrupted call: retry at once.
-    Passing,
-    /// The listener itself is broken: the loop ends.
-    Fatal,
-}
+pub(crate) use crate::sys::AcceptError;
 
 pub(crate) fn accept_error(err: &std::io::Error) -> AcceptError {
     match err.raw_os_error() {

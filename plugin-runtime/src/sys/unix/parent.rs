@@ -3,7 +3,8 @@
 //! the BSDs' kqueue let the kernel wake the thread; the generic path checks the parent now and
 //! then and asks `poll` about the pipe.
 
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::fs::File;
+use std::os::fd::AsRawFd;
 use std::time::Duration;
 
 /// How often the parent is checked when the kernel offers no handle (the generic path, Linux
@@ -32,7 +33,7 @@ impl Parent {
 
     /// Blocks until the parent exits (this process is handed to another) or `pipe` (a write end,
     /// if any) loses its reader.
-    pub(crate) fn wait_until_gone(&self, pipe: Option<&OwnedFd>) {
+    pub(crate) fn wait_until_gone(&self, pipe: Option<&File>) {
         #[cfg(not(target_os = "linux"))]
         if self.pid > 1
             && !super::generic_forced()
@@ -45,7 +46,7 @@ impl Parent {
 
     /// `poll` on the parent's handle (Linux) and on the pipe: `POLLERR` or `POLLHUP` on a write
     /// end when its reader has gone.
-    fn poll_until_gone(&self, pipe: Option<&OwnedFd>) {
+    fn poll_until_gone(&self, pipe: Option<&File>) {
         let mut fds = Vec::with_capacity(2);
         #[cfg(target_os = "linux")]
         if let Some(handle) = &self.handle {

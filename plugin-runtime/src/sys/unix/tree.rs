@@ -5,8 +5,102 @@
 
 use std::os::fd::{AsFd, OwnedFd};
 
+use super::process::ProcessHandle;
+
+/// What a pipe is to this OS: a descriptor.
+pub(crate) use std::os::fd::AsFd as AsPipe;
+
+/// How many times the tree is walked for new processes while it is being stopped.
+const FREEZE_ROUNDS: usize = 16;
+
+/// A plugin's tree of processes, found when needed by walking its children: the plugin shares
+/// the host's process group, so the group cannot stand for it.
+#[derive(Debug)]
+pub(crate) struct Tree(());
+
+impl Tree {
+    /// The tree of the process `root` handles, started by this host.
+    pub(crate) fn adopt(_root: &ProcessHandle) -> Option<Tree> {
+        Some(Tree(()))
+    }
+
+    /// The descendants of `root` as they are now, to be killed should they outlive it.
+    pub(crate) fn snapshot(&self, root: &ProcessHandle) -> Descendants {
+        let mut found: Vec<ProcessHandle> = Vec::new();
+        if root.has_exited() {
+            return Descendants(found);
+        }
+        let mut queue = vec![root.pid()];
+        while let Some(parent) = queue.pop() {
+            for child in children(parent) {
+                if found.iter().any(|known| known.pid() == child) {
+                    continue;
+                }
+                if let Ok(handle) = ProcessHandle::open(child) {
+                    queue.push(child);
+                    found.push(handle);
+                }
+            }
+        }
+        Descendants(found)
+    }
+
+    /// SIGKILL to `root` and its descendants, stopped first (so none can fork, or reap a child
+    /// whose pid could then be reused, while the tree is walked). Nothing once `root` has exited:
+    /// its children are no longer its.
+    pub(crate) fn kill(&self, root: &ProcessHandle) {
+        if root.has_exited() {
+            return;
+        }
+        let mut tree: Vec<ProcessHandle> = vec![];
+        let _ = root.stop();
+        let mut stopped = 0;
+        for _ in 0..FREEZE_ROUNDS {
+            let mut grew = false;
+            let parents: Vec<u32> = std::iter::once(root.pid())
+                .chain(tree.iter().map(ProcessHandle::pid))
+                .collect();
+            for parent in parents {
+                for child in children(parent) {
+                    if tree.iter().any(|known| known.pid() == child) {
+                        continue;
+                    }
+                    if let Ok(handle) = ProcessHandle::open(child) {
+                        tree.push(handle);
+                        grew = true;
+                    }
+                }
+            }
+            for handle in &tree[stopped..] {
+                let _ = handle.stop();
+            }
+            stopped = tree.len();
+            if !grew {
+                break;
+            }
+        }
+        let _ = root.kill();
+        for handle in &tree {
+            let _ = handle.kill();
+        }
+    }
+}
+
+/// A snapshot of a plugin's descendants.
+#[derive(Debug)]
+pub(crate) struct Descendants(Vec<ProcessHandle>);
+
+impl Descendants {
+    /// SIGKILL to every one still running.
+    pub(crate) fn kill(&self) {
+        for handle in &self.0 {
+            let _ = handle.kill();
+        }
+    }
+}
+
 /// The children of `pid` (none on the generic path).
-pub(crate) fn children(pid: u32) -> Vec<u32> {
+fn children(pid: u32) -> Vec<u32> {
     if super::generic_forced() {
         return Vec::new();
     }
