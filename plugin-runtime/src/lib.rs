@@ -87,7 +87,7 @@ pub use tracing_opentelemetry;
 
 /// The AutoMTLS handshake, for the `tests` crate's checks against Go's crypto/tls. Not a public
 /// API (the `unstable-inspect` feature): it changes without notice.
-#[cfg(all(feature = "tls", feature = "unstable-inspect"))]
+#[cfg(all(feature = "tls", feature = "unstable-inspect", unix))]
 #[doc(hidden)]
 pub use net::mtls::testing as __tls_testing;
 

@@ -14,7 +14,8 @@
 //! period, and leave the handshake signatures to rustls's own checks.
 
 mod der;
-#[cfg(feature = "unstable-inspect")]
+// Over Unix sockets, as the tests that use it run on Linux.
+#[cfg(all(feature = "unstable-inspect", unix))]
 pub mod testing;
 #[cfg(test)]
 mod tests;
@@ -193,7 +194,7 @@ pub(crate) struct PinnedTls {
 
 impl PinnedTls {
     /// Runs the server side of a handshake on `stream`.
-    #[cfg(any(test, feature = "unstable-inspect"))]
+    #[cfg(any(test, all(feature = "unstable-inspect", unix)))]
     pub(crate) async fn accept<S>(
         &self,
         stream: S,
@@ -207,7 +208,7 @@ impl PinnedTls {
     }
 
     /// Runs the client side of a handshake on `stream`, naming the server `localhost`.
-    #[cfg(any(test, feature = "unstable-inspect"))]
+    #[cfg(any(test, all(feature = "unstable-inspect", unix)))]
     pub(crate) async fn connect<S>(
         &self,
         stream: S,
@@ -274,7 +275,7 @@ fn pinned_with_versions(
 
 /// A client that trusts only `peer` and has no certificate of its own: what a stranger without
 /// AutoMTLS dials with, for tests of the refusal.
-#[cfg(feature = "unstable-inspect")]
+#[cfg(all(feature = "unstable-inspect", unix))]
 pub(crate) fn anonymous_client(
     peer: CertificateDer<'static>,
 ) -> Result<Arc<ClientConfig>, TlsError> {
