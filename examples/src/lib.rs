@@ -70,26 +70,53 @@ pub mod host {
     }
 
     /// `sh -c "$<variable>"` (as go-plugin's example hosts run their plugin), or the binary
-    /// `plugin` beside this host's own when the variable is unset or empty.
+    /// `plugin` beside this host's own when the variable is unset or empty. Windows has no `sh`
+    /// (go-plugin's example hosts fail there: `exec: "sh": executable file not found in
+    /// %PATH%`): the variable is the plugin's program and its arguments, split at spaces.
     pub fn plugin_command(variable: &str, plugin: &str) -> Result<Command, String> {
-        let script = match std::env::var(variable) {
-            Ok(script) if !script.is_empty() => script,
-            _ => {
-                let exe = std::env::current_exe()
-                    .map_err(|err| format!("cannot locate this host's binary: {err}"))?;
-                let beside = exe.with_file_name(plugin);
-                if !beside.is_file() {
-                    return Err(format!(
-                        "no plugin: set {variable} or build {plugin} next to {}",
-                        exe.display()
-                    ));
-                }
-                format!("'{}'", beside.to_string_lossy().replace('\'', r"'\''"))
-            }
-        };
+        if let Ok(script) = std::env::var(variable)
+            && !script.trim().is_empty()
+        {
+            return Ok(from_variable(&script));
+        }
+        let exe = std::env::current_exe()
+            .map_err(|err| format!("cannot locate this host's binary: {err}"))?;
+        let beside = exe.with_file_name(format!("{plugin}{}", std::env::consts::EXE_SUFFIX));
+        if !beside.is_file() {
+            return Err(format!(
+                "no plugin: set {variable} or build {plugin} next to {}",
+                exe.display()
+            ));
+        }
+        Ok(beside_command(&beside))
+    }
+
+    #[cfg(unix)]
+    fn from_variable(script: &str) -> Command {
         let mut command = Command::new("sh");
         command.arg("-c").arg(script);
-        Ok(command)
+        command
+    }
+
+    #[cfg(not(unix))]
+    fn from_variable(script: &str) -> Command {
+        let mut words = script.split_whitespace();
+        let mut command = Command::new(words.next().unwrap_or_default());
+        command.args(words);
+        command
+    }
+
+    #[cfg(unix)]
+    fn beside_command(plugin: &std::path::Path) -> Command {
+        from_variable(&format!(
+            "'{}'",
+            plugin.to_string_lossy().replace('\'', r"'\''")
+        ))
+    }
+
+    #[cfg(not(unix))]
+    fn beside_command(plugin: &std::path::Path) -> Command {
+        Command::new(plugin)
     }
 }
 
