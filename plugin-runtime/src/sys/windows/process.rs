@@ -61,9 +61,27 @@ impl ProcessHandle {
         unsafe { WaitForSingleObject(self.handle.as_raw_handle(), 0) == WAIT_OBJECT_0 }
     }
 
-    /// Resolves when the process exits: a blocking wait on the handle, on tokio's blocking pool.
+    /// Resolves when the process exits: a blocking wait on the handle, on a thread of its own
+    /// (not tokio's blocking pool, whose shutdown would wait for a process that may outlive the
+    /// runtime, such as a plugin in debug mode).
     pub(crate) async fn exited(self) {
-        let _ = tokio::task::spawn_blocking(move || self.wait()).await;
+        let handle = std::sync::Arc::new(self);
+        let watched = std::sync::Arc::clone(&handle);
+        let (exited, wait) = tokio::sync::oneshot::channel();
+        let spawned = std::thread::Builder::new()
+            .name("plugin-exit-watch".to_owned())
+            .spawn(move || {
+                watched.wait();
+                let _ = exited.send(());
+            });
+        if spawned.is_ok() {
+            let _ = wait.await;
+            return;
+        }
+        // No thread to spare: a look now and then.
+        while !handle.has_exited() {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     /// Blocks until the process exits.

@@ -29,6 +29,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -141,8 +142,21 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
+// pluginCommand runs the plugin through sh, except on Windows, which has none (go-plugin's own
+// example hosts fail there: exec: "sh": executable file not found in %PATH%).
+func pluginCommand(command string) *exec.Cmd {
+	if runtime.GOOS == "windows" {
+		words := strings.Fields(command)
+		if len(words) == 0 {
+			return exec.Command("")
+		}
+		return exec.Command(words[0], words[1:]...)
+	}
+	return exec.Command("sh", "-c", command)
+}
+
 func main() {
-	pluginCmd := flag.String("plugin", os.Getenv("KV_PLUGIN"), "plugin command, run with sh -c")
+	pluginCmd := flag.String("plugin", os.Getenv("KV_PLUGIN"), "plugin command, run with sh -c (on Windows: the program and its arguments, split at spaces)")
 	versions := flag.String("versions", "1", "comma-separated app protocol versions the host offers")
 	protocols := flag.String("protocols", "grpc", "comma-separated AllowedProtocols (grpc, netrpc)")
 	logPath := flag.String("log", "", "write the host's hclog records as JSON lines to this file (default: text on stderr)")
@@ -209,7 +223,7 @@ func run(rep *report, handshake plugin.HandshakeConfig, pluginCmd, versions, pro
 	config := &plugin.ClientConfig{
 		HandshakeConfig:  handshake,
 		VersionedPlugins: sets,
-		Cmd:              exec.Command("sh", "-c", pluginCmd),
+		Cmd:              pluginCommand(pluginCmd),
 		AllowedProtocols: allowed,
 		Logger:           logger,
 		Stderr:           io.Discard,
