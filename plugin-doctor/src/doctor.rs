@@ -12,7 +12,7 @@ use crate::handshake::{self, Asked};
 use crate::launch::{HostEnv, Plugin, SocketDir};
 use crate::probe::{self, Presence};
 use crate::report::{Check, Report, Status};
-use crate::{logs, negotiation, orphan};
+use crate::{logs, negotiation, orphan, sys};
 
 /// go-plugin's message for a plugin run without its cookie (its first line).
 const NOT_A_PLUGIN: &str = "This binary is a plugin. These are not meant to be executed directly.";
@@ -28,8 +28,14 @@ const SIGINT_WAIT: Duration = Duration::from_millis(500);
 
 /// Runs every check on `options.command`.
 pub(crate) async fn run(options: &Options) -> Result<Report, String> {
-    let sockets =
-        SocketDir::create().map_err(|err| format!("cannot create a socket directory: {err}"))?;
+    let sockets = if sys::UNIX_SOCKETS {
+        Some(
+            SocketDir::create()
+                .map_err(|err| format!("cannot create a socket directory: {err}"))?,
+        )
+    } else {
+        None
+    };
     let env = HostEnv {
         cookie: Some((options.cookie_key.clone(), options.cookie_value.clone())),
         versions: options
@@ -40,7 +46,7 @@ pub(crate) async fn run(options: &Options) -> Result<Report, String> {
             .join(","),
         client_cert: None,
         multiplex: false,
-        socket_dir: Some(sockets.path().to_path_buf()),
+        socket_dir: sockets.as_ref().map(|dir| dir.path().to_path_buf()),
         cookie_key: options.cookie_key.clone(),
     };
     let command = &options.command;
@@ -331,6 +337,9 @@ async fn sigint(
     timeout: Duration,
 ) -> Check {
     const ID: &str = "signal.sigint";
+    if let Err(why) = sys::CAN_INTERRUPT {
+        return Check::skip(ID, why);
+    }
     let mut plugin = match Plugin::launch(command, env, timeout).await {
         Ok(plugin) => plugin,
         Err(err) => return Check::skip(ID, format!("could not start: {err}")),
@@ -354,7 +363,7 @@ async fn sigint(
     let channel = inspect::dial(&target.address, tls.as_ref());
     let before = probe::serving(&channel).await;
     tokio::time::sleep(SIGINT_SETTLE).await;
-    plugin.signal(libc::SIGINT);
+    plugin.interrupt();
     let exited = plugin.wait_exit(SIGINT_WAIT).await;
     let check = match exited {
         Some(status) => Check::warn(

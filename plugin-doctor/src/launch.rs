@@ -12,6 +12,7 @@ use tokio::process::{Child, Command};
 use tokio::task::JoinHandle;
 
 use crate::handshake::{Startup, looks_like_handshake};
+use crate::sys;
 
 /// Lines before a handshake kept as evidence; a plugin that prints more is stopped reading.
 const GARBAGE_LINES: usize = 20;
@@ -158,15 +159,11 @@ impl Plugin {
         self.status.is_none()
     }
 
-    /// Sends `signal` to the plugin (only while it is our unreaped child, so the pid is its own).
-    pub(crate) fn signal(&mut self, signal: libc::c_int) {
-        if self.running()
-            && let Ok(pid) = libc::pid_t::try_from(self.pid)
-        {
-            // SAFETY: plain signal delivery to our own child, which has not been reaped.
-            unsafe {
-                libc::kill(pid, signal);
-            }
+    /// Sends SIGINT to the plugin (only while it is our unreaped child, so the pid is its own),
+    /// where the OS can ([`sys::CAN_INTERRUPT`]).
+    pub(crate) fn interrupt(&mut self) {
+        if self.running() {
+            sys::interrupt(self.pid);
         }
     }
 
@@ -251,17 +248,17 @@ async fn collect_lines<R: AsyncRead + Unpin>(pipe: R, lines: Arc<Mutex<Vec<Vec<u
     }
 }
 
-/// A directory of the doctor's own (0700) for the plugins' sockets, removed when dropped.
+/// A directory of the doctor's own (0700) for the plugins' sockets, removed when dropped. Only
+/// where plugins listen on Unix sockets ([`sys::UNIX_SOCKETS`]).
 #[derive(Debug)]
 pub(crate) struct SocketDir(pub(crate) PathBuf);
 
 impl SocketDir {
     pub(crate) fn create() -> std::io::Result<SocketDir> {
-        use std::os::unix::fs::DirBuilderExt;
         let base = std::env::temp_dir();
         for attempt in 0..100u32 {
             let path = base.join(format!("plugin-doctor-{}-{attempt}", std::process::id()));
-            match std::fs::DirBuilder::new().mode(0o700).create(&path) {
+            match sys::create_private_dir(&path) {
                 Ok(()) => return Ok(SocketDir(path)),
                 Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => continue,
                 Err(err) => return Err(err),

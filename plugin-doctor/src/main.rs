@@ -2,11 +2,6 @@
 //! each PASS, WARN, FAIL or SKIP with one line of evidence and, when it did not pass, what to
 //! change. `--json` prints the same as one JSON document; the exit status is 1 when a check
 //! failed and 2 when the doctor itself could not run.
-#![allow(
-    unsafe_code,
-    reason = "The doctor signals and waits for the plugin and its host through libc (kill, setsid, waitpid)."
-)]
-
 mod args;
 mod doctor;
 mod handshake;
@@ -16,6 +11,7 @@ mod negotiation;
 mod orphan;
 mod probe;
 mod report;
+mod sys;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;

@@ -1,9 +1,9 @@
 //! The orphan check: does the plugin exit when its host dies? The doctor starts the plugin
-//! through a short-lived host, itself re-executed in a hidden mode, SIGKILLs that host once the
-//! plugin has printed its handshake, and watches the plugin through a pidfd.
+//! through a short-lived host, itself re-executed in a hidden mode, kills that host (SIGKILL,
+//! `TerminateProcess` on Windows) once the plugin has printed its handshake, and watches the
+//! plugin through a handle where the OS has one (`sys::Watched`).
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::process::{ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
@@ -13,6 +13,7 @@ use crate::args::ORPHAN_HOST;
 use crate::handshake::looks_like_handshake;
 use crate::launch::HostEnv;
 use crate::report::Check;
+use crate::sys::{self, Watched};
 
 const ID: &str = "lifecycle.orphan";
 
@@ -102,15 +103,11 @@ pub(crate) async fn check(command: &[String], env: &HostEnv, timeout: Duration) 
         );
     };
     // Opened while the host lives: the plugin is its unreaped child, so the pid is the plugin's.
-    let handle = PidFd::open(pid);
+    let watched = Watched::open(pid);
     let _ = host.kill().await;
     let killed = Instant::now();
     let exited = loop {
-        let gone = match &handle {
-            Some(handle) => handle.exited(),
-            None => !alive(pid),
-        };
-        if gone {
+        if watched.exited() {
             break Some(killed.elapsed());
         }
         if killed.elapsed() > NOTICE {
@@ -121,70 +118,24 @@ pub(crate) async fn check(command: &[String], env: &HostEnv, timeout: Duration) 
     match exited {
         Some(after) => Check::pass(
             ID,
-            format!("exited {after:.0?} after its host was SIGKILLed"),
+            format!("exited {after:.0?} after its host was {}", sys::HOST_KILLED),
         ),
         None => {
-            if let Some(handle) = &handle {
-                handle.kill();
-            }
+            watched.kill();
             Check::warn(
                 ID,
                 format!(
-                    "still running {NOTICE:?} after its host was SIGKILLed (killed by the doctor); go-plugin's \
-                     Go plugins behave the same (go-plugin#10, #210): they die only when they next write to the closed pipes"
+                    "still running {NOTICE:?} after its host was {} (killed by the doctor); go-plugin's \
+                     Go plugins behave the same (go-plugin#10, #210): {}",
+                    sys::HOST_KILLED,
+                    sys::GO_PLUGINS_ORPHANED
                 ),
-                "exit when the host goes away: watch the parent process (a pidfd, or getppid() changing) or \
-                 for EOF on a pipe from the host",
+                format!(
+                    "exit when the host goes away: watch the parent process ({}) or \
+                     for EOF on a pipe from the host",
+                    sys::PARENT_WATCH
+                ),
             )
-        }
-    }
-}
-
-/// Alive and not a zombie, from `/proc`.
-fn alive(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
-        !stat
-            .rsplit(')')
-            .next()
-            .is_some_and(|rest| rest.trim_start().starts_with(['Z', 'X']))
-    })
-}
-
-/// A process handle that stays the plugin's even after it has been reaped by someone else.
-struct PidFd(OwnedFd);
-
-impl PidFd {
-    fn open(pid: u32) -> Option<PidFd> {
-        let pid = libc::pid_t::try_from(pid).ok()?;
-        // SAFETY: pidfd_open takes a pid and flags and returns a new descriptor or -1.
-        let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
-        let fd = i32::try_from(fd).ok().filter(|fd| *fd >= 0)?;
-        // SAFETY: the descriptor was just returned to us and is owned by nothing else.
-        Some(PidFd(unsafe { OwnedFd::from_raw_fd(fd) }))
-    }
-
-    /// A pidfd polls readable once its process has exited.
-    fn exited(&self) -> bool {
-        let mut poll = libc::pollfd {
-            fd: self.0.as_raw_fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        };
-        // SAFETY: one valid pollfd, no waiting.
-        let ready = unsafe { libc::poll(&mut poll, 1, 0) };
-        ready > 0
-    }
-
-    fn kill(&self) {
-        // SAFETY: pidfd_send_signal on our own descriptor, no siginfo, no flags.
-        unsafe {
-            libc::syscall(
-                libc::SYS_pidfd_send_signal,
-                self.0.as_raw_fd(),
-                libc::SIGKILL,
-                std::ptr::null::<libc::siginfo_t>(),
-                0,
-            );
         }
     }
 }

@@ -15,6 +15,7 @@ use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
 
 use crate::launch::Plugin;
 use crate::report::Check;
+use crate::sys;
 
 /// How long one unary call may take.
 const CALL: Duration = Duration::from_secs(5);
@@ -56,7 +57,7 @@ pub(crate) async fn reachable(address: &ReattachAddress) -> Check {
     const ID: &str = "handshake.address";
     let connect = async {
         match address {
-            ReattachAddress::Unix(path) => tokio::net::UnixStream::connect(path).await.map(drop),
+            ReattachAddress::Unix(path) => sys::connect_unix(path).await,
             ReattachAddress::Tcp(address) => {
                 let target = match address.strip_prefix(':') {
                     Some(port) => format!("127.0.0.1:{port}"),
@@ -72,6 +73,11 @@ pub(crate) async fn reachable(address: &ReattachAddress) -> Check {
     };
     match tokio::time::timeout(CALL, connect).await {
         Ok(Ok(())) => Check::pass(ID, format!("{shown} accepts connections")),
+        Ok(Err(err)) if err.kind() == std::io::ErrorKind::Unsupported => Check::fail(
+            ID,
+            format!("{shown}: {err}"),
+            "listen on TCP on 127.0.0.1 and print `tcp`, as go-plugin's plugins do on this OS",
+        ),
         Ok(Err(err)) => Check::fail(
             ID,
             format!("{shown}: {err}"),
