@@ -74,7 +74,7 @@ impl Pipes {
 
 impl PluginProcess {
     /// Must be called before the process can be reaped (before [`reap`] runs), so that the
-    /// pidfd is the plugin's.
+    /// handle is the plugin's.
     pub(crate) fn new(pid: u32, pipes: Pipes) -> Self {
         let handle = ProcessHandle::open(pid).ok();
         let tree = handle.as_ref().and_then(Tree::adopt);

@@ -25,7 +25,7 @@ impl Parent {
         let pid = std::os::unix::process::parent_id();
         // Opened after reading the parent: if the parent died in between, the handle is on
         // init, which the check below sees as a change of parent.
-        let handle = (pid > 1)
+        let handle = (cfg!(target_os = "linux") && pid > 1)
             .then(|| super::process::ProcessHandle::open(pid).ok())
             .flatten();
         Parent { pid, handle }

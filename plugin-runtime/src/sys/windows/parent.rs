@@ -6,34 +6,74 @@
 use std::fs::File;
 use std::os::windows::io::{AsRawHandle, FromRawHandle, OwnedHandle};
 
-use windows_sys::Win32::Foundation::INVALID_HANDLE_VALUE;
+use windows_sys::Win32::Foundation::{
+    ERROR_INVALID_PARAMETER, FILETIME, HANDLE, INVALID_HANDLE_VALUE,
+};
 use windows_sys::Win32::System::Diagnostics::ToolHelp::{
     CreateToolhelp32Snapshot, PROCESSENTRY32W, Process32FirstW, Process32NextW, TH32CS_SNAPPROCESS,
 };
+use windows_sys::Win32::System::Threading::{GetCurrentProcess, GetProcessTimes};
 
 use super::process::ProcessHandle;
 
 /// The parent process as it is now.
 #[derive(Debug)]
-pub(crate) struct Parent {
-    handle: Option<ProcessHandle>,
+pub(crate) enum Parent {
+    /// Its handle.
+    Running(ProcessHandle),
+    /// Gone before it could be opened: its pid is free, or taken by a younger process.
+    Gone,
+    /// Not known (no snapshot, or not allowed to open it): never seen to go.
+    Unknown,
 }
 
 impl Parent {
     pub(crate) fn current() -> Self {
-        let handle = parent_id(std::process::id()).and_then(|pid| ProcessHandle::open(pid).ok());
-        Parent { handle }
+        let Some(pid) = parent_id(std::process::id()) else {
+            return Parent::Unknown;
+        };
+        match ProcessHandle::open(pid) {
+            // A pid names its process only while it runs: a parent that died before it was
+            // opened has its pid free for a later process, created after this one.
+            Ok(parent) if created_at(parent.raw()) > created_at(current_process()) => Parent::Gone,
+            Ok(parent) => Parent::Running(parent),
+            Err(err) if err.raw_os_error() == Some(ERROR_INVALID_PARAMETER as i32) => Parent::Gone,
+            Err(_) => Parent::Unknown,
+        }
     }
 
-    /// Blocks until the parent exits; for ever when it could not be opened.
+    /// Blocks until the parent exits (at once when it is gone already; for ever when it is not
+    /// known).
     pub(crate) fn wait_until_gone(&self, _pipe: Option<&File>) {
-        match &self.handle {
-            Some(handle) => handle.wait(),
-            None => loop {
+        match self {
+            Parent::Running(handle) => handle.wait(),
+            Parent::Gone => {}
+            Parent::Unknown => loop {
                 std::thread::park();
             },
         }
     }
+}
+
+/// This process's pseudo-handle.
+fn current_process() -> HANDLE {
+    // SAFETY: no arguments; the pseudo-handle needs no closing.
+    unsafe { GetCurrentProcess() }
+}
+
+/// When `process` was created (100 ns since 1601), or `u64::MAX` when that cannot be told.
+fn created_at(process: HANDLE) -> u64 {
+    let mut times = [FILETIME {
+        dwLowDateTime: 0,
+        dwHighDateTime: 0,
+    }; 4];
+    let [creation, exit, kernel, user] = &mut times;
+    // SAFETY: a valid process handle and four writable FILETIMEs.
+    let ok = unsafe { GetProcessTimes(process, creation, exit, kernel, user) };
+    if ok == 0 {
+        return u64::MAX;
+    }
+    u64::from(creation.dwHighDateTime) << 32 | u64::from(creation.dwLowDateTime)
 }
 
 /// The parent of `pid`, from a snapshot of every process.
