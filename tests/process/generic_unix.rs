@@ -18,8 +18,11 @@ async fn kill_takes_the_plugins_children_only_where_the_os_can_find_them() {
     client.kill().await;
     assert_eq!(client.wait().await.as_deref(), Some("exit status: 0"));
     if generic_unix() {
-        // Only the plugin, by its pid, as go-plugin kills it.
+        // Only the plugin, by its pid, as go-plugin kills it. A child that was sent SIGKILL can
+        // look alive for a moment, until the kernel has run its exit: a second tells that from
+        // one never signalled (a busy machine could only make a break pass, never this fail).
         assert!(!process_alive(plugin));
+        tokio::time::sleep(Duration::from_secs(1)).await;
         assert!(
             process_alive(child),
             "the plugin's child was killed: the generic path is not in effect"
