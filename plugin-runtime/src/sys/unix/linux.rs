@@ -150,7 +150,7 @@ pub(crate) fn pipe_holders(inodes: &[u64]) -> Vec<u32> {
         .map(|inode| format!("pipe:[{inode}]"))
         .collect();
     processes()
-        .filter(|&pid| pid != own)
+        .filter(|&pid| pid != own && parent_of(pid) != Some(own))
         .filter(|pid| {
             std::fs::read_dir(format!("/proc/{pid}/fd"))
                 .into_iter()

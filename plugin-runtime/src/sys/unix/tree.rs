@@ -110,9 +110,11 @@ fn children(pid: u32) -> Vec<u32> {
 /// Processes other than this one with a writing end of one of the pipes `inodes` (none where the
 /// kernel cannot tell, and on the generic path).
 ///
-/// Only writing ends: a process this host has just forked to start another plugin holds copies
-/// of the host's reading ends until it execs (they close on exec), and must not be taken for a
-/// leftover child of this one.
+/// Only writing ends, and never a child of this host: a process this host has just forked to
+/// start another plugin holds copies of the host's descriptors until it execs (they close on
+/// exec), the reading ends of every plugin's pipes and, if it was forked while a plugin was being
+/// started, that plugin's writing ends too; it must not be taken for a leftover child of that
+/// plugin (a plugin's children are its own, or init's once it has gone, never the host's).
 pub(crate) fn pipe_holders(inodes: &[u64]) -> Vec<u32> {
     if super::generic_forced() {
         return Vec::new();
@@ -150,25 +152,38 @@ mod tests {
 
     #[test]
     fn a_pipe_is_held_by_the_processes_that_write_to_it_not_those_that_read_it() {
+        use std::io::BufRead;
         let (read, write) = std::io::pipe().expect("pipe");
         let inode = HeldPipe::hold(&read).expect("hold the pipe").inode;
         // One holds the reading end, as a child forked to start another plugin holds the host's
-        // until it execs; the other the writing end, as a plugin's leftover child does.
+        // until it execs. The writing end is held by a child of this process, as one forked
+        // while a plugin is being started holds that plugin's, and by its child, as a plugin's
+        // leftover child does: only the last is a holder.
         let mut reader = Command::new("sleep")
             .arg("30")
             .stdin(Stdio::from(read))
             .spawn()
             .expect("spawn the reader");
-        let mut writer = Command::new("sleep")
-            .arg("30")
+        let mut writer = Command::new("sh")
+            .arg("-c")
+            .arg("sleep 30 & echo $! >&2; wait")
             .stdout(Stdio::from(write))
+            .stderr(Stdio::piped())
             .spawn()
             .expect("spawn the writer");
+        let mut line = String::new();
+        let stderr = writer.stderr.take().expect("piped stderr");
+        std::io::BufReader::new(stderr)
+            .read_line(&mut line)
+            .expect("the grandchild's pid");
+        let grandchild: u32 = line.trim().parse().expect("a pid");
         let holders = pipe_holders(&[inode]);
+        // SAFETY: plain signal delivery to the grandchild this test started.
+        unsafe { libc::kill(grandchild as libc::pid_t, libc::SIGKILL) };
         for child in [&mut reader, &mut writer] {
             let _ = child.kill();
             let _ = child.wait();
         }
-        assert_eq!(holders, vec![writer.id()]);
+        assert_eq!(holders, vec![grandchild]);
     }
 }
