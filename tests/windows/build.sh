@@ -6,8 +6,9 @@
 #   WINDOWS_GO    Go programs for Windows, at go-plugin v1.8.0: host.exe (tests/interop/goprogs's
 #                 KV host) and plugin-go-grpc.exe (go-plugin's examples/grpc plugin)
 # Progress goes to stderr. Rust for Windows is built with Debian's Rust and its std sources
-# (-Zbuild-std), in the per-machine target directory scripts/check-targets uses: the first build
-# takes about 5 minutes (std, aws-lc with MinGW), later ones only what changed.
+# (-Zbuild-std), in a target directory per machine and toolchain beside scripts/check-targets'
+# (~/.cache/go-plugin-rs/cross-<rustc version>/windows-build): the first build takes about 5
+# minutes (std, aws-lc with MinGW), later ones only what changed.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -21,6 +22,10 @@ need_mingw=1
 # shellcheck source=../../scripts/cross/toolchain.sh
 source scripts/cross/toolchain.sh
 
+# A target directory beside scripts/check-targets' one, not that one: its checks and these builds
+# each rebuild much of what the other left there (the same std and dependencies, built for
+# `check` and for `build`).
+target_dir=$(dirname "$target_dir")/windows-build
 # One build at a time (scripts/test-all starts one beside the tests, which start their own).
 mkdir -p "$target_dir"
 exec 8>"$target_dir/.windows-build.lock"
@@ -29,12 +34,12 @@ flock 8
 triple=x86_64-pc-windows-gnu
 step "cargo build --target $triple (Debian's rustc, std from source): win-host, win-plugin, kv, kv-plugin"
 # Not linted here (scripts/check-targets lints), and not with the workspace's wrapper, which
-# scripts/test-all sets for rustup's toolchain. Without debug information: it would make each
-# program some 60 MB for MinGW's linker to write, and the tests have no debugger.
+# scripts/test-all sets for rustup's toolchain. The dev profile as scripts/check-targets uses it:
+# std and the dependencies built with another profile would be rebuilt for each in turn.
 env -u RUSTC_WORKSPACE_WRAPPER -u CLIPPY_ARGS -u CARGO_INCREMENTAL \
   RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR="$target_dir" \
   CC_x86_64_pc_windows_gnu=x86_64-w64-mingw32-gcc AR_x86_64_pc_windows_gnu=x86_64-w64-mingw32-ar \
-  AWS_LC_SYS_PREBUILT_NASM=1 CARGO_PROFILE_DEV_DEBUG=0 \
+  AWS_LC_SYS_PREBUILT_NASM=1 \
   /usr/bin/cargo build -q -Zbuild-std=std,panic_abort --target "$triple" \
   -p windows-tests -p examples --bin win-host --bin win-plugin --bin kv --bin kv-plugin >&2
 
