@@ -461,7 +461,15 @@ async fn run(
     let _ = std::io::stdout().flush();
     let deadline = tokio::time::Instant::now() + SHUTDOWN_GRACE;
     if let Some(stdio) = stdio.as_ref().filter(|_| !*orphaned.borrow()) {
-        while !stdio.is_drained() && tokio::time::Instant::now() < deadline {
+        // Drained at two looks 2 ms apart: a reader thread that had just taken a chunk from
+        // its pipe has counted it by the second.
+        let mut drained_looks = 0;
+        while drained_looks < 2 && tokio::time::Instant::now() < deadline {
+            drained_looks = if stdio.is_drained() {
+                drained_looks + 1
+            } else {
+                0
+            };
             tokio::time::sleep(Duration::from_millis(2)).await;
         }
     }

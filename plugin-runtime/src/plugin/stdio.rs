@@ -6,7 +6,7 @@
 use std::fs::File;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use tokio::sync::{Mutex, mpsc, watch};
 use tokio_stream::Stream;
@@ -40,6 +40,8 @@ pub(crate) struct StdioFeed {
     tx: mpsc::Sender<Result<StdioData, Status>>,
     /// A copy of each pipe's reading end, to ask how much is still in it.
     pipes: Vec<File>,
+    /// Chunks read from a pipe and not yet queued: neither in the pipe nor in the queue.
+    in_hand: Arc<AtomicUsize>,
 }
 
 /// Duplicates the current stderr so logs keep reaching the host's log parser after fd 2 is
@@ -64,6 +66,7 @@ impl StdioService {
             StdioFeed {
                 tx,
                 pipes: Vec::new(),
+                in_hand: Arc::new(AtomicUsize::new(0)),
             },
         )
     }
@@ -86,26 +89,35 @@ impl StdioFeed {
             // A thread of its own, not a task: a plugin that blocks runtime workers in
             // `println!` on a full pipe must not also stop the reader that empties the pipe.
             let tx = self.tx.clone();
+            let in_hand = Arc::clone(&self.in_hand);
             std::thread::Builder::new()
                 .name(format!(
                     "plugin-stdio-{}",
                     channel.as_str_name().to_lowercase()
                 ))
-                .spawn(move || forward(read, channel, tx))
+                .spawn(move || forward(read, channel, tx, &in_hand))
                 .map_err(|err| Error::io("failed to start the stdio thread", err))?;
         }
         Ok(())
     }
 
     /// Whether everything written so far has left the pipes and the queue (best effort: a chunk
-    /// being handed to the host's stream is not counted).
+    /// being handed to the host's stream is not counted, nor one in the instant between its read
+    /// and the count of chunks in hand, which is why the caller asks twice).
     pub(crate) fn is_drained(&self) -> bool {
         let queued = self.tx.max_capacity() - self.tx.capacity();
-        queued == 0 && self.pipes.iter().all(|pipe| pending_bytes(pipe) == 0)
+        queued == 0
+            && self.in_hand.load(Ordering::Acquire) == 0
+            && self.pipes.iter().all(|pipe| pending_bytes(pipe) == 0)
     }
 }
 
-fn forward(mut reader: File, channel: Channel, tx: mpsc::Sender<Result<StdioData, Status>>) {
+fn forward(
+    mut reader: File,
+    channel: Channel,
+    tx: mpsc::Sender<Result<StdioData, Status>>,
+    in_hand: &AtomicUsize,
+) {
     use std::io::Read;
     let mut buf = vec![0u8; CHUNK];
     loop {
@@ -114,11 +126,14 @@ fn forward(mut reader: File, channel: Channel, tx: mpsc::Sender<Result<StdioData
             Err(err) if err.kind() == std::io::ErrorKind::Interrupted => {}
             Err(_) => return,
             Ok(n) => {
+                in_hand.fetch_add(1, Ordering::AcqRel);
                 let data = StdioData {
                     channel: channel as i32,
                     data: buf[..n].to_vec(),
                 };
-                if tx.blocking_send(Ok(data)).is_err() {
+                let sent = tx.blocking_send(Ok(data));
+                in_hand.fetch_sub(1, Ordering::AcqRel);
+                if sent.is_err() {
                     return;
                 }
             }
