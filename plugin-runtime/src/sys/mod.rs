@@ -36,3 +36,24 @@ pub(crate) enum AcceptError {
     /// The listener itself is broken: the loop ends.
     Fatal,
 }
+
+/// Which signal a plugin or host handles: on Unix SIGINT and SIGTERM, on Windows the console's
+/// Ctrl-C and Ctrl-Break.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Kind {
+    /// SIGINT; Ctrl-C.
+    Interrupt,
+    /// SIGTERM; Ctrl-Break.
+    Terminate,
+}
+
+impl Kind {
+    /// The status a shell reports for a process this signal ended, 130 or 143 (128 and the
+    /// signal's POSIX number), on every OS.
+    pub(crate) fn exit_status(self) -> i32 {
+        128 + match self {
+            Kind::Interrupt => 2,
+            Kind::Terminate => 15,
+        }
+    }
+}

@@ -21,9 +21,11 @@ impl Handle {
     pub(crate) fn has_exited(&self) -> bool {
         match *self {}
     }
+}
 
-    pub(crate) async fn exited(self) {
-        match self {}
+impl std::os::fd::AsRawFd for Handle {
+    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        match *self {}
     }
 }
 

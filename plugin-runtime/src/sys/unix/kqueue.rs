@@ -10,8 +10,6 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use tokio::io::unix::AsyncFd;
-
 /// A kqueue with one knote: the exit of `pid`.
 #[derive(Debug)]
 pub(crate) struct Handle {
@@ -141,27 +139,6 @@ impl Handle {
             self.exited.store(true, Ordering::Release);
         }
         fired
-    }
-
-    /// Resolves when the process exits: the kqueue becomes readable in the reactor's own kqueue,
-    /// or, when the reactor will not take it, a look now and then.
-    pub(crate) async fn exited(self) {
-        if self.exited.load(Ordering::Acquire) {
-            return;
-        }
-        // SAFETY: `Handle` owns its queue, which stays open and the same for as long as the
-        // `AsyncFd` holds it.
-        match unsafe { AsyncFd::register(self) } {
-            Ok(fd) => {
-                let _ = fd.readable().await;
-            }
-            Err(err) => {
-                let (handle, _) = err.into_parts();
-                while !handle.has_exited() {
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
-            }
-        }
     }
 }
 

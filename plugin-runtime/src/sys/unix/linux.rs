@@ -3,9 +3,6 @@
 //! not our child needs no polling. `/proc` lists a process's children and who holds a pipe.
 
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
-use std::time::Duration;
-
-use tokio::io::unix::AsyncFd;
 
 /// A pidfd.
 #[derive(Debug)]
@@ -62,24 +59,6 @@ impl Handle {
         // SAFETY: one valid pollfd, no wait.
         let ready = unsafe { libc::poll(&mut poll, 1, 0) };
         ready > 0 && poll.revents & libc::POLLIN != 0
-    }
-
-    /// Resolves when the process exits: the kernel wakes the reactor, or, when the reactor will
-    /// not take the descriptor, a look now and then.
-    pub(crate) async fn exited(self) {
-        // SAFETY: `Handle` owns its descriptor, which stays open and the same for as long as the
-        // `AsyncFd` holds it.
-        match unsafe { AsyncFd::register(self) } {
-            Ok(fd) => {
-                let _ = fd.readable().await;
-            }
-            Err(err) => {
-                let (handle, _) = err.into_parts();
-                while !handle.has_exited() {
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
-            }
-        }
     }
 }
 

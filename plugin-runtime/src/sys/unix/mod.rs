@@ -16,11 +16,11 @@ pub(crate) mod stdio;
 pub(crate) mod tree;
 pub(crate) mod users;
 
+// Each kernel's file is the module `kernel`: Linux's, the kqueue of macOS and the BSDs, or the
+// generic one.
 #[cfg(target_os = "linux")]
-mod linux;
-#[cfg(target_os = "linux")]
-use linux as kernel;
-
+#[path = "linux.rs"]
+mod kernel;
 #[cfg(any(
     target_os = "macos",
     target_os = "freebsd",
@@ -28,16 +28,8 @@ use linux as kernel;
     target_os = "openbsd",
     target_os = "dragonfly"
 ))]
-mod kqueue;
-#[cfg(any(
-    target_os = "macos",
-    target_os = "freebsd",
-    target_os = "netbsd",
-    target_os = "openbsd",
-    target_os = "dragonfly"
-))]
-use kqueue as kernel;
-
+#[path = "kqueue.rs"]
+mod kernel;
 #[cfg(not(any(
     target_os = "linux",
     target_os = "macos",
@@ -46,16 +38,8 @@ use kqueue as kernel;
     target_os = "openbsd",
     target_os = "dragonfly"
 )))]
-mod generic;
-#[cfg(not(any(
-    target_os = "linux",
-    target_os = "macos",
-    target_os = "freebsd",
-    target_os = "netbsd",
-    target_os = "openbsd",
-    target_os = "dragonfly"
-)))]
-use generic as kernel;
+#[path = "generic.rs"]
+mod kernel;
 
 /// The environment variable that forces the generic Unix path: no process handles (signals by
 /// pid, as go-plugin sends them), no descendants found, the parent checked now and then. For

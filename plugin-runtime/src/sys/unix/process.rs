@@ -5,6 +5,8 @@
 
 use std::time::Duration;
 
+use tokio::io::unix::AsyncFd;
+
 /// A handle on one process.
 #[derive(Debug)]
 pub(crate) struct ProcessHandle(super::kernel::Handle);
@@ -40,9 +42,27 @@ impl ProcessHandle {
         self.0.has_exited()
     }
 
-    /// Resolves when the process exits.
+    /// Resolves when the process exits: every kernel's handle is a descriptor that becomes
+    /// readable then, so the reactor is woken by the kernel; when the reactor will not take the
+    /// descriptor, a look now and then.
     pub(crate) async fn exited(self) {
-        self.0.exited().await
+        // Asked first: a kqueue's event, once read by this question, no longer makes it readable.
+        if self.0.has_exited() {
+            return;
+        }
+        // SAFETY: the handle owns its descriptor, which stays open and the same for as long as
+        // the `AsyncFd` holds it.
+        match unsafe { AsyncFd::register(self.0) } {
+            Ok(fd) => {
+                let _ = fd.readable().await;
+            }
+            Err(err) => {
+                let (handle, _) = err.into_parts();
+                while !handle.has_exited() {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+        }
     }
 
     /// The kernel's handle, for the parent watch.

@@ -5,24 +5,7 @@
 #[derive(Debug)]
 pub(crate) struct Signal(tokio::signal::unix::Signal);
 
-/// Which signal.
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum Kind {
-    /// SIGINT.
-    Interrupt,
-    /// SIGTERM.
-    Terminate,
-}
-
-impl Kind {
-    /// The status a shell reports for a process this signal ended: 130 or 143.
-    pub(crate) fn exit_status(self) -> i32 {
-        128 + match self {
-            Kind::Interrupt => libc::SIGINT,
-            Kind::Terminate => libc::SIGTERM,
-        }
-    }
-}
+pub(crate) use crate::sys::Kind;
 
 impl Signal {
     /// Handles `kind` from now on (its default action, ending the process, no longer applies).

@@ -8,25 +8,7 @@ pub(crate) enum Signal {
     CtrlBreak(tokio::signal::windows::CtrlBreak),
 }
 
-/// Which event.
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum Kind {
-    /// Ctrl-C.
-    Interrupt,
-    /// Ctrl-Break.
-    Terminate,
-}
-
-impl Kind {
-    /// The status a Unix shell would report for the matching signal (130 or 143), kept the same
-    /// on every OS.
-    pub(crate) fn exit_status(self) -> i32 {
-        128 + match self {
-            Kind::Interrupt => 2,
-            Kind::Terminate => 15,
-        }
-    }
-}
+pub(crate) use crate::sys::Kind;
 
 impl Signal {
     /// Handles `kind` from now on (its default action, ending the process, no longer applies).
