@@ -1,7 +1,7 @@
 //! The orphan check: does the plugin exit when its host dies? The doctor starts the plugin
 //! through a short-lived host, itself re-executed in a hidden mode, kills that host (SIGKILL,
 //! `TerminateProcess` on Windows) once the plugin has printed its handshake, and watches the
-//! plugin through a handle where the OS has one (`sys::Watched`).
+//! plugin through a handle where the OS has one (`go_plugin::inspect::WatchedProcess`).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{ExitCode, Stdio};
@@ -13,7 +13,9 @@ use crate::args::ORPHAN_HOST;
 use crate::handshake::looks_like_handshake;
 use crate::launch::HostEnv;
 use crate::report::Check;
-use crate::sys::{self, Watched};
+use go_plugin::inspect::WatchedProcess;
+
+use crate::sys;
 
 const ID: &str = "lifecycle.orphan";
 
@@ -103,7 +105,7 @@ pub(crate) async fn check(command: &[String], env: &HostEnv, timeout: Duration) 
         );
     };
     // Opened while the host lives: the plugin is its unreaped child, so the pid is the plugin's.
-    let watched = Watched::open(pid);
+    let watched = WatchedProcess::open(pid);
     let _ = host.kill().await;
     let killed = Instant::now();
     let exited = loop {

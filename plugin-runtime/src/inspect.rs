@@ -156,3 +156,38 @@ impl LogLines {
 /// go-plugin's own services (proto package `plugin`: `GRPCBroker`, `GRPCController`,
 /// `GRPCStdio`) as tonic clients and servers, generated from `proto/plugin/*.proto`.
 pub use crate::generated::plugin as proto;
+
+/// A process this tool did not start, watched from the moment its pid surely names it (while it
+/// is the unreaped child of a process that still runs) until it exits: through the runtime's
+/// handle on a process where the OS has one (a pidfd on Linux, a kqueue on macOS and the BSDs, a
+/// process handle on Windows), so a pid reused afterwards is never taken for it; else by its pid.
+#[derive(Debug)]
+pub struct WatchedProcess {
+    pid: u32,
+    handle: Option<crate::sys::process::ProcessHandle>,
+}
+
+impl WatchedProcess {
+    /// Starts watching `pid`.
+    pub fn open(pid: u32) -> WatchedProcess {
+        WatchedProcess {
+            pid,
+            handle: crate::sys::process::ProcessHandle::open(pid).ok(),
+        }
+    }
+
+    /// Whether the process has exited; without a handle, whether no process has its pid now.
+    pub fn exited(&self) -> bool {
+        match &self.handle {
+            Some(handle) => handle.has_exited(),
+            None => !crate::sys::process::exists(self.pid),
+        }
+    }
+
+    /// Kills the process (SIGKILL, `TerminateProcess`), through its handle only.
+    pub fn kill(&self) {
+        if let Some(handle) = &self.handle {
+            let _ = handle.kill();
+        }
+    }
+}

@@ -1,13 +1,13 @@
-//! What the doctor asks of the operating system, in one folder per OS family behind one small
-//! API, as the runtime's `sys` does: watching a process that is not the doctor's child (the
-//! orphan check's plugin), SIGINT, the plugins' socket directory and a Unix-socket connect. Each
-//! part also says, in words for the report, what it cannot do where an OS lacks it, so a check is
-//! SKIPped with the reason instead of the doctor not building.
+//! What the doctor asks of the operating system, one file per OS family behind one small API, as
+//! the runtime's `sys` does: SIGINT, the plugins' socket directory and a Unix-socket connect. The
+//! orphan check's plugin is watched through the runtime's own process handles
+//! (`go_plugin::inspect::WatchedProcess`). Each part also says, in words for the report, what it
+//! cannot do where an OS lacks it, so a check is SKIPped with the reason instead of the doctor not
+//! building.
 //!
 //! | | Linux | macOS, the BSDs, other Unix | Windows |
 //! |---|---|---|---|
-//! | watch the orphan check's plugin | pidfd (`/proc` without one) | `kill(pid, 0)` polled | process handle (`OpenProcess`, `WaitForSingleObject`) |
-//! | kill its intermediate host | SIGKILL | SIGKILL | `TerminateProcess` |
+//! | kill the orphan check's intermediate host | SIGKILL | SIGKILL | `TerminateProcess` |
 //! | SIGINT to the plugin | `kill` | `kill` | none: `signal.sigint` is SKIPped |
 //! | Unix sockets, a 0700 socket directory | yes | yes | none: go-plugin listens on TCP there |
 //!
